@@ -1,0 +1,70 @@
+//! The command line: `phonebook [OPTIONS]` serves; `--help` explains every option.
+
+use crate::config::Overrides;
+use crate::error::Error;
+use std::path::PathBuf;
+
+pub const HELP: &str = "\
+phonebook: a phone book over HTTP
+
+USAGE:
+    phonebook [OPTIONS]              serve (the default)
+
+OPTIONS (each overrides phonebook.toml):
+    --config FILE      configuration file [default: phonebook.toml if present]
+    --mode MODE        debug (one worker, every request logged) or production
+    --threads N        worker threads in production mode [default: 16]
+    --listen ADDR      address to listen on [default: 127.0.0.1:8080]
+    --store URL        embedded:PATH, pbc://host:port[,host:port...] or
+                       http://host:port[,host:port...] [default: embedded:data/phonebook.redb]
+    --cache URL        off or memcache://host:port[,host:port...] [default: off]
+    -h, --help         print this help
+    -V, --version      print the version
+
+RUST_LOG (e.g. RUST_LOG=warn) overrides the log level the mode sets.
+";
+
+/// What the command line asks for.
+#[derive(Debug)]
+pub enum Command {
+    Serve(Overrides),
+    Help,
+    Version,
+}
+
+/// Parses the arguments (without the program name).
+pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Command, Error> {
+    use lexopt::prelude::*;
+    let mut parser = lexopt::Parser::from_args(args);
+    let mut over = Overrides::default();
+    let bad = |e: lexopt::Error| Error::Config(format!("{e} (see --help)"));
+    while let Some(arg) = parser.next().map_err(bad)? {
+        match arg {
+            Long("config") => over.config = Some(PathBuf::from(parser.value().map_err(bad)?)),
+            Long("mode") => over.mode = Some(text(&mut parser)?),
+            Long("threads") => {
+                let n = text(&mut parser)?;
+                let n = n
+                    .parse()
+                    .map_err(|_| Error::Config(format!("--threads: {n:?} is not a number")))?;
+                over.threads = Some(n);
+            }
+            Long("listen") => over.listen = Some(text(&mut parser)?),
+            Long("store") => over.store = Some(text(&mut parser)?),
+            Long("cache") => over.cache = Some(text(&mut parser)?),
+            Short('h') | Long("help") => return Ok(Command::Help),
+            Short('V') | Long("version") => return Ok(Command::Version),
+            other => return Err(bad(other.unexpected())),
+        }
+    }
+    Ok(Command::Serve(over))
+}
+
+fn text(parser: &mut lexopt::Parser) -> Result<String, Error> {
+    let value = parser
+        .value()
+        .map_err(|e| Error::Config(format!("{e} (see --help)")))?;
+    value
+        .into_string()
+        .map_err(|v| Error::Config(format!("{v:?} is not valid UTF-8")))
+}

@@ -1,0 +1,45 @@
+//! phonebook: a phone book over HTTP, backed by an embedded store or a Riak KV cluster.
+//!
+//! The binary is a thin shell over [`run`]; everything lives here so that the integration tests
+//! and `tools/` reuse the same code. See the README's architecture section for the code map.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod contact;
+pub mod embedded;
+pub mod error;
+pub mod page;
+pub mod request;
+pub mod response;
+pub mod routes;
+pub mod server;
+pub mod store;
+
+use config::{Config, Mode};
+use error::Error;
+use std::sync::Arc;
+
+/// Opens the store, binds, prints the address, and serves until SIGINT or SIGTERM.
+pub fn serve(config: &Config) -> Result<(), Error> {
+    init_logging(config.server.mode);
+    let store = store::open(&config.store)?;
+    let app = Arc::new(app::App::new(store));
+    let server = server::Server::bind(&config.server)?;
+    let stop = server.stop_handle();
+    ctrlc::set_handler(move || stop.stop())
+        .map_err(|e| Error::Config(format!("cannot install the signal handler: {e}")))?;
+    // Printed on stdout, whatever the log level: scripts and tests read the real port here.
+    println!("phonebook listening on http://{}", server.local_addr());
+    server.run(app);
+    Ok(())
+}
+
+fn init_logging(mode: Mode) {
+    let level = match mode {
+        Mode::Debug => "debug",
+        Mode::Production => "info",
+    };
+    let env = env_logger::Env::default().default_filter_or(level);
+    let _ = env_logger::Builder::from_env(env).try_init();
+}

@@ -1,0 +1,238 @@
+//! The request loop: accepting connections, reading requests, and the worker pool.
+//!
+//! Each connection gets a small reader thread that reads requests within the limits of
+//! `request.rs` and writes the answers; the requests themselves are handled by a fixed pool of
+//! workers (one in debug mode, `threads` in production), so the worker count bounds how many
+//! requests touch the store at once, while a slow or idle client only ever holds its own reader.
+//! On SIGINT/SIGTERM the server stops accepting, finishes the requests in flight and returns.
+
+use crate::app::App;
+use crate::config::{Mode, ServerConfig};
+use crate::error::Error;
+use crate::request::{Conn, Limits, Request};
+use crate::response::Response;
+use crate::routes;
+use std::collections::HashMap;
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// A request handed to a worker, with the channel its answer goes back on.
+type Job = (Request, SyncSender<Response>);
+
+/// A bound server, not yet serving.
+pub struct Server {
+    listener: TcpListener,
+    config: ServerConfig,
+    stop: Arc<AtomicBool>,
+}
+
+/// Stops a running server from another thread (or a signal handler).
+#[derive(Clone)]
+pub struct StopHandle {
+    stop: Arc<AtomicBool>,
+    addr: SocketAddr,
+}
+
+impl StopHandle {
+    /// Asks the server to stop; returns at once.
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop, which blocks in `accept`.
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
+    }
+}
+
+/// Open connections, so that stopping can close the idle ones at once.
+#[derive(Default)]
+struct Conns {
+    open: Mutex<HashMap<u64, TcpStream>>,
+    count: AtomicUsize,
+}
+
+impl Server {
+    /// Binds the listen address (port 0 picks a free port).
+    pub fn bind(config: &ServerConfig) -> Result<Server, Error> {
+        let listener = TcpListener::bind(&config.listen)
+            .map_err(|e| Error::Config(format!("cannot listen on {}: {e}", config.listen)))?;
+        Ok(Server {
+            listener,
+            config: config.clone(),
+            stop: Arc::new(AtomicBool::new(false)),
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn stop_handle(&self) -> StopHandle {
+        let mut addr = self.local_addr();
+        if addr.ip().is_unspecified() {
+            addr.set_ip([127, 0, 0, 1].into());
+        }
+        StopHandle {
+            stop: self.stop.clone(),
+            addr,
+        }
+    }
+
+    /// Serves until stopped; returns once in-flight requests are answered.
+    pub fn run(self, app: Arc<App>) {
+        let workers = self.config.workers();
+        let (jobs_tx, jobs_rx) = mpsc::channel::<Job>();
+        let jobs_rx = Arc::new(Mutex::new(jobs_rx));
+        let pool: Vec<_> = (0..workers)
+            .map(|i| {
+                let (rx, app) = (jobs_rx.clone(), app.clone());
+                thread::Builder::new()
+                    .name(format!("worker-{i}"))
+                    .spawn(move || work(&rx, &app))
+                    .expect("spawning a worker thread")
+            })
+            .collect();
+        let mode = match self.config.mode {
+            Mode::Debug => "debug",
+            Mode::Production => "production",
+        };
+        log::info!("serving in {mode} mode with {workers} worker thread(s)");
+        let conns = Arc::new(Conns::default());
+        self.accept_loop(&jobs_tx, &conns);
+        self.drain(&conns);
+        drop(jobs_tx);
+        for worker in pool {
+            let _ = worker.join();
+        }
+        log::info!("stopped");
+    }
+
+    fn accept_loop(&self, jobs: &Sender<Job>, conns: &Arc<Conns>) {
+        let limits = Limits {
+            max_header_bytes: self.config.max_header_bytes,
+            max_body_bytes: self.config.max_body_bytes,
+            read_timeout: self.config.read_timeout,
+        };
+        let mut next_id = 0u64;
+        for stream in self.listener.incoming() {
+            if self.stop.load(Ordering::SeqCst) {
+                break;
+            }
+            let Ok(stream) = stream else { continue };
+            if conns.count.load(Ordering::SeqCst) >= self.config.max_connections {
+                log::warn!(
+                    "connection limit ({}) reached: refusing one",
+                    self.config.max_connections
+                );
+                refuse(stream);
+                continue;
+            }
+            next_id += 1;
+            self.spawn_conn(next_id, stream, limits, jobs.clone(), conns.clone());
+        }
+    }
+
+    fn spawn_conn(
+        &self,
+        id: u64,
+        stream: TcpStream,
+        limits: Limits,
+        jobs: Sender<Job>,
+        conns: Arc<Conns>,
+    ) {
+        let _ = stream.set_nodelay(true);
+        let _ = stream.set_write_timeout(Some(limits.read_timeout));
+        if let Ok(clone) = stream.try_clone() {
+            conns.open.lock().unwrap().insert(id, clone);
+        }
+        conns.count.fetch_add(1, Ordering::SeqCst);
+        let stop = self.stop.clone();
+        let spawned = thread::Builder::new()
+            .name("conn".into())
+            .stack_size(256 * 1024)
+            .spawn(move || {
+                serve_conn(Conn::new(stream), &limits, &jobs, &stop);
+                conns.open.lock().unwrap().remove(&id);
+                conns.count.fetch_sub(1, Ordering::SeqCst);
+            });
+        if spawned.is_err() {
+            log::error!("cannot spawn a connection thread");
+        }
+    }
+
+    /// Closes idle connections and waits (bounded) for the busy ones to answer.
+    fn drain(&self, conns: &Conns) {
+        for stream in conns.open.lock().unwrap().values() {
+            // Wakes readers blocked on an idle keep-alive connection; responses can still be
+            // written, since only the read half is shut.
+            let _ = stream.shutdown(Shutdown::Read);
+        }
+        let deadline = Instant::now() + self.config.read_timeout + Duration::from_secs(5);
+        while conns.count.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+/// Reads requests off one connection, has a worker answer each, writes the answers.
+fn serve_conn(mut conn: Conn, limits: &Limits, jobs: &Sender<Job>, stop: &AtomicBool) {
+    loop {
+        let request = match conn.read_request(limits) {
+            Ok(Some(request)) => request,
+            Ok(None) => return,
+            Err(err) => {
+                // The rest of the stream cannot be trusted to be at a request boundary: answer
+                // and close.
+                log::debug!("bad request: {err}");
+                let _ = Response::from_error(&err).write_to(&mut conn.stream, false, false);
+                let _ = conn.stream.shutdown(Shutdown::Both);
+                return;
+            }
+        };
+        let keep_alive = request.keep_alive && !stop.load(Ordering::SeqCst);
+        let head_only = request.method == "HEAD";
+        let (reply_tx, reply_rx) = mpsc::sync_channel(1);
+        if jobs.send((request, reply_tx)).is_err() {
+            return;
+        }
+        let Ok(response) = reply_rx.recv() else {
+            return;
+        };
+        if response
+            .write_to(&mut conn.stream, keep_alive, head_only)
+            .is_err()
+            || !keep_alive
+        {
+            return;
+        }
+    }
+}
+
+/// A worker: takes requests off the shared queue until the queue closes.
+fn work(jobs: &Mutex<Receiver<Job>>, app: &App) {
+    loop {
+        let job = jobs.lock().unwrap().recv();
+        let Ok((request, reply)) = job else { return };
+        let response = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            routes::handle(app, &request)
+        }))
+        .unwrap_or_else(|_| {
+            log::error!("handler panicked on {} {}", request.method, request.path);
+            Response::json(500, r#"{"error":"internal error"}"#.into())
+        });
+        let _ = reply.send(response);
+    }
+}
+
+/// Answers a connection over the limit with 503 and closes it.
+fn refuse(mut stream: TcpStream) {
+    let _ = stream.set_write_timeout(Some(Duration::from_millis(100)));
+    let err = Error::StoreUnavailable("too many connections".into());
+    let mut response = Response::from_error(&err);
+    response.body = br#"{"error":"too many connections"}"#.to_vec();
+    let _ = response.write_to(&mut stream, false, false);
+}
