@@ -10,6 +10,7 @@ pub mod contact;
 pub mod embedded;
 pub mod error;
 pub mod page;
+pub mod pool;
 pub mod request;
 pub mod response;
 pub mod routes;

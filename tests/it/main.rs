@@ -1,0 +1,4 @@
+//! The integration tests: one test binary, one module per area.
+
+mod core;
+mod support;
