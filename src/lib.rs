@@ -13,6 +13,7 @@ pub mod page;
 pub mod pool;
 pub mod request;
 pub mod response;
+pub mod riak;
 pub mod routes;
 pub mod server;
 pub mod store;
@@ -24,7 +25,7 @@ use std::sync::Arc;
 /// Opens the store, binds, prints the address, and serves until SIGINT or SIGTERM.
 pub fn serve(config: &Config) -> Result<(), Error> {
     init_logging(config.server.mode);
-    let store = store::open(&config.store)?;
+    let store = store::open(&config.store, config.server.workers())?;
     let app = Arc::new(app::App::new(store));
     let server = server::Server::bind(&config.server)?;
     let stop = server.stop_handle();
