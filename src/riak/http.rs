@@ -30,6 +30,8 @@ const ACCEPT: &str = "multipart/mixed, */*;q=0.5";
 pub(crate) fn agent(timeout: Duration, per_host: usize, hosts: usize) -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
+        // Riak answers siblings with 300 Multiple Choices: an answer to read, not a redirect.
+        .max_redirects(0)
         .timeout_global(Some(timeout))
         .timeout_connect(Some(timeout))
         .max_idle_connections_per_host(per_host.max(1))

@@ -1,7 +1,9 @@
 //! Helpers for the Riak tests: the captured vectors, a replaying node, a plain protobuf field
 //! reader (independent of the client's codec), and services on stand-in nodes.
 
+use crate::support::{temp_dir, Service};
 use phonebook::riak::pbc::read_frame;
+use riak_standin::{Standin, StandinOptions};
 use serde_json::Value;
 use std::io::Write;
 use std::net::TcpListener;
@@ -120,4 +122,103 @@ pub fn put_fields(frame: &[u8]) -> (Option<Vec<u8>>, Vec<u8>) {
         .unwrap()
         .1;
     (vclock, value)
+}
+
+/// The two APIs, by their URL scheme.
+pub const APIS: [&str; 2] = ["pbc", "http"];
+
+/// `n` stand-in nodes sharing one cluster's data.
+pub fn cluster(n: usize, options: StandinOptions) -> Vec<Standin> {
+    let first = Standin::start(options.clone()).expect("start a stand-in");
+    let db = first.db();
+    let mut nodes = vec![first];
+    for _ in 1..n {
+        let options = StandinOptions {
+            db: Some(db.clone()),
+            ..options.clone()
+        };
+        nodes.push(Standin::start(options).expect("start a stand-in"));
+    }
+    nodes
+}
+
+/// The address of a node's `api`.
+pub fn addr_of(node: &Standin, api: &str) -> String {
+    match api {
+        "pbc" => node.pbc_addr.to_string(),
+        _ => node.http_addr.to_string(),
+    }
+}
+
+/// The service on these nodes through `api`, with a 300 ms store timeout. `mode` is "debug"
+/// (one worker) or "production" (four).
+pub fn riak_service(tag: &str, api: &str, nodes: &[&Standin], mode: &str) -> Service {
+    let addrs: Vec<String> = nodes.iter().map(|n| addr_of(n, api)).collect();
+    let dir = temp_dir(&format!("riak-{tag}-{api}"));
+    let config = dir.join("phonebook.toml");
+    let text = format!(
+        "[server]\nmode = \"{mode}\"\nthreads = 4\n\n[store]\nurl = \"{api}://{}\"\ntimeout_ms = 300\n",
+        addrs.join(",")
+    );
+    std::fs::write(&config, text).unwrap();
+    Service::start(&["--config", config.to_str().unwrap()])
+}
+
+/// An HTTP client with a short timeout that keeps its connections, for request loops.
+pub fn client() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .timeout_global(Some(Duration::from_secs(5)))
+        .build()
+        .into()
+}
+
+/// Status and body of a request made with `agent`.
+pub fn call(
+    agent: &ureq::Agent,
+    method: &str,
+    url: &str,
+    form: Option<(&str, &str)>,
+) -> (u16, String) {
+    let result = match (method, form) {
+        ("POST", Some((name, number))) => agent
+            .post(url)
+            .send_form([("name", name), ("number", number)]),
+        _ => agent.get(url).call(),
+    };
+    match result {
+        Ok(mut resp) => (
+            resp.status().as_u16(),
+            resp.body_mut().read_to_string().unwrap_or_default(),
+        ),
+        Err(err) => (0, err.to_string()),
+    }
+}
+
+/// A raw request to a stand-in's HTTP API: status, headers (lowercase names) and body.
+pub fn riak_http(
+    node: &Standin,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, Vec<(String, String)>, String) {
+    let url = format!("http://{}{path}", node.http_addr);
+    let mut req = ureq::http::Request::builder().method(method).uri(url);
+    for (name, value) in headers {
+        req = req.header(*name, *value);
+    }
+    let req = req.body(body.to_string()).unwrap();
+    let mut resp = client().run(req).expect("the stand-in answers");
+    let headers = resp
+        .headers()
+        .iter()
+        .map(|(n, v)| (n.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
+        .collect();
+    (
+        resp.status().as_u16(),
+        headers,
+        resp.body_mut().read_to_string().unwrap_or_default(),
+    )
 }
