@@ -127,7 +127,10 @@ impl Link for HttpNode {
                 match boundary(&content_type) {
                     Some(b) => multipart(&body, &b),
                     None if head => Vec::new(),
-                    None => return Err(self.down("300 without multipart siblings")),
+                    None => {
+                        let why = "300 Multiple Choices without a multipart body";
+                        return Err(Fail::Riak(why.into()));
+                    }
                 }
             }
             _ => return Err(self.riak_error(resp)),

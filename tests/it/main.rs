@@ -4,5 +4,6 @@ mod core;
 mod riak;
 mod riak_codec;
 mod riak_faults;
+mod riak_http;
 mod riak_support;
 mod support;
