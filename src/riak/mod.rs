@@ -21,9 +21,11 @@
 //! never lists the bucket; it needs a backend with 2i (leveled or eleveldb, not bitcask).
 
 pub mod http;
+mod multipart;
 mod nodes;
 pub mod pbc;
 pub mod proto;
+pub mod replies;
 
 use crate::contact::Contact;
 use crate::error::Error;

@@ -8,7 +8,8 @@
 //! closed, never returned to the pool. An `RpbErrorResp` is a complete answer: the socket stays
 //! good and the error carries Riak's own message.
 
-use super::proto::{self, code, Content, ErrorResp, GetReq, IndexReq, ObjectResp, PutReq};
+use super::proto::{self, code, Content, GetReq, IndexReq, PutReq};
+use super::replies::{self, ErrorResp, KeysResp, ObjectResp};
 use super::{Fail, Link, Object, Sibling};
 use crate::pool::{Connect, Pool, Pooled};
 use quick_protobuf::{MessageRead, MessageWrite};
@@ -112,7 +113,7 @@ impl Conn {
 
 /// Decodes a body; a body that does not decode is a protocol error on this socket.
 pub fn decode<'a, M: MessageRead<'a>>(body: &'a [u8]) -> io::Result<M> {
-    proto::decode(body).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))
+    replies::decode(body).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))
 }
 
 /// Why a call failed.
@@ -273,7 +274,7 @@ impl Link for PbcNode {
             max_results: Some(limit),
         };
         let body = self.call(&frame(code::INDEX_REQ, &req), code::INDEX_RESP)?;
-        let resp: proto::KeysResp = decoded(&body, &self.addr)?;
+        let resp: KeysResp = decoded(&body, &self.addr)?;
         Ok(resp.keys)
     }
 

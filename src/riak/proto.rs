@@ -6,7 +6,7 @@
 //! vclock) instead of copying them. Field numbers are Riak's; a field that is unset is not sent,
 //! so a request encodes byte for byte like the captures in `shared/riak/pbc.json`.
 //! Requests implement `MessageWrite` (body only, no length prefix: framing is `pbc.rs`'s job);
-//! responses implement `MessageRead` and skip fields they do not know.
+//! the answers are in `replies.rs`. `Content` goes both ways.
 
 use quick_protobuf::sizeofs::{sizeof_len, sizeof_varint};
 use quick_protobuf::{BytesReader, MessageRead, MessageWrite, Result, Writer, WriterBackend};
@@ -247,100 +247,6 @@ impl MessageWrite for IndexReq<'_> {
     }
 }
 
-/// `RpbGetResp` (code 10) and `RpbPutResp` (code 12): the same first two fields. No content
-/// means "not found"; several contents are siblings.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ObjectResp {
-    /// 1
-    pub content: Vec<Content>,
-    /// 2: the opaque vector clock, to send back with the next put.
-    pub vclock: Option<Vec<u8>>,
-}
-
-impl<'a> MessageRead<'a> for ObjectResp {
-    fn from_reader(r: &mut BytesReader, bytes: &'a [u8]) -> Result<Self> {
-        let mut m = ObjectResp::default();
-        while !r.is_eof() {
-            match r.next_tag(bytes)? {
-                10 => m.content.push(r.read_message::<Content>(bytes)?),
-                18 => m.vclock = Some(r.read_bytes(bytes)?.to_vec()),
-                tag => r.read_unknown(bytes, tag)?,
-            }
-        }
-        Ok(m)
-    }
-}
-
-/// `RpbListKeysResp` (code 18) and `RpbIndexResp` (code 26): keys, then (index only) a
-/// continuation at 3, and `done` (2 for list keys, 4 for index).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct KeysResp {
-    pub keys: Vec<Vec<u8>>,
-    pub continuation: Option<Vec<u8>>,
-    pub done: bool,
-}
-
-impl<'a> MessageRead<'a> for KeysResp {
-    fn from_reader(r: &mut BytesReader, bytes: &'a [u8]) -> Result<Self> {
-        let mut m = KeysResp::default();
-        while !r.is_eof() {
-            match r.next_tag(bytes)? {
-                10 => m.keys.push(r.read_bytes(bytes)?.to_vec()),
-                16 | 32 => m.done = r.read_bool(bytes)?,
-                26 => m.continuation = Some(r.read_bytes(bytes)?.to_vec()),
-                tag => r.read_unknown(bytes, tag)?,
-            }
-        }
-        Ok(m)
-    }
-}
-
-/// `RpbErrorResp` (code 0): Riak's answer to any request it could not serve.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ErrorResp {
-    /// 1
-    pub errmsg: Vec<u8>,
-    /// 2
-    pub errcode: u32,
-}
-
-impl<'a> MessageRead<'a> for ErrorResp {
-    fn from_reader(r: &mut BytesReader, bytes: &'a [u8]) -> Result<Self> {
-        let mut m = ErrorResp::default();
-        while !r.is_eof() {
-            match r.next_tag(bytes)? {
-                10 => m.errmsg = r.read_bytes(bytes)?.to_vec(),
-                16 => m.errcode = r.read_uint32(bytes)?,
-                tag => r.read_unknown(bytes, tag)?,
-            }
-        }
-        Ok(m)
-    }
-}
-
-/// `RpbGetServerInfoResp` (code 8).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ServerInfo {
-    /// 1: the Erlang node name, e.g. `riak@127.0.0.1`.
-    pub node: Option<Vec<u8>>,
-    /// 2
-    pub server_version: Option<Vec<u8>>,
-}
-
-impl<'a> MessageRead<'a> for ServerInfo {
-    fn from_reader(r: &mut BytesReader, bytes: &'a [u8]) -> Result<Self> {
-        let mut m = ServerInfo::default();
-        while !r.is_eof() {
-            match r.next_tag(bytes)? {
-                10 => m.node = Some(r.read_bytes(bytes)?.to_vec()),
-                18 => m.server_version = Some(r.read_bytes(bytes)?.to_vec()),
-                tag => r.read_unknown(bytes, tag)?,
-            }
-        }
-        Ok(m)
-    }
-}
-
 /// Encodes a message body (no length prefix).
 pub fn encode<M: MessageWrite>(msg: &M) -> Vec<u8> {
     let mut out = Vec::with_capacity(msg.get_size());
@@ -348,9 +254,4 @@ pub fn encode<M: MessageWrite>(msg: &M) -> Vec<u8> {
     msg.write_message(&mut w)
         .expect("writing into a Vec cannot fail");
     out
-}
-
-/// Decodes a whole message body.
-pub fn decode<'a, M: MessageRead<'a>>(body: &'a [u8]) -> Result<M> {
-    M::from_reader(&mut BytesReader::from_bytes(body), body)
 }

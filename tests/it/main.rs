@@ -5,5 +5,6 @@ mod riak;
 mod riak_codec;
 mod riak_faults;
 mod riak_http;
+mod riak_standin;
 mod riak_support;
 mod support;

@@ -5,6 +5,7 @@
 use crate::riak_support::{captures, hex, put_fields, replay_server, Exchange};
 use phonebook::riak::pbc::{self, empty_frame, frame, read_frame};
 use phonebook::riak::proto::*;
+use phonebook::riak::replies::*;
 use phonebook::riak::{Api, Riak};
 use phonebook::store::Store;
 use serde_json::Value;

@@ -79,7 +79,10 @@ fn a_node_killed_during_1000_requests_fails_none_of_them() {
         assert_eq!(failed.load(Ordering::SeqCst), 0, "{api}: no request failed");
         assert_eq!(node_states(&svc), ["down", "up"], "{api}");
         let log = svc.log.lock().unwrap().clone();
-        assert!(log.contains(&format!("riak node {} is down", addr_of(&nodes[0], api))), "{log}");
+        assert!(
+            log.contains(&format!("riak node {} is down", addr_of(&nodes[0], api))),
+            "{log}"
+        );
     }
 }
 

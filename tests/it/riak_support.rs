@@ -75,15 +75,17 @@ pub fn replay_server(script: Vec<Exchange>) -> (String, JoinHandle<Vec<Vec<u8>>>
     (addr, handle)
 }
 
-/// The fields of a protobuf body as (number, bytes): varints as their value's little-endian
-/// bytes would be ambiguous, so only length-delimited fields are kept.
+/// The fields of a protobuf body as (number, bytes), read without the client's codec: the
+/// contents of a length-delimited field, or the encoded bytes of a varint.
 pub fn proto_fields(mut body: &[u8]) -> Vec<(u64, Vec<u8>)> {
     let mut out = Vec::new();
     while !body.is_empty() {
         let tag = varint(&mut body);
         match tag & 7 {
             0 => {
+                let before = body;
                 varint(&mut body);
+                out.push((tag >> 3, before[..before.len() - body.len()].to_vec()));
             }
             2 => {
                 let len = varint(&mut body) as usize;

@@ -257,6 +257,13 @@ fn show(object: &Object, req: &Request) -> Response {
             Response::new(300, "text/plain", format!("Siblings:\n{list}"))
         }
     };
+    let response = match live.iter().map(|s| s.last_mod).max() {
+        // Riak tags a 300 as a whole too: an ETag of the object and its latest change.
+        Some(newest) if live.len() > 1 => response
+            .with("ETag", format!("\"obj{:x}\"", object.version))
+            .with("Last-Modified", http_date(newest.0)),
+        _ => response,
+    };
     response.with("X-Riak-Vclock", vclock)
 }
 
