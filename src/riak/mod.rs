@@ -40,6 +40,8 @@ pub(crate) enum Fail {
     Down(String),
     /// The node answered with an error: the node is fine, the request is not retried.
     Riak(String),
+    /// No socket to the node came free in time: the node is fine, another one may be less busy.
+    Busy(String),
 }
 
 /// One value of a key as read: several when the key has siblings.

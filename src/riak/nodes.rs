@@ -100,6 +100,7 @@ impl Nodes {
                     node.mark_down(&msg);
                     last = Some(msg);
                 }
+                Err(Fail::Busy(msg)) => last = Some(msg),
             }
         }
         let why = last.unwrap_or_else(|| "no Riak node is up".into());
@@ -176,7 +177,7 @@ impl Node {
                 log::info!("riak node {} is up again (down {down_for:?})", self.addr);
                 self.up.store(true, Ordering::SeqCst);
             }
-            Err(Fail::Down(msg) | Fail::Riak(msg)) => {
+            Err(Fail::Down(msg) | Fail::Riak(msg) | Fail::Busy(msg)) => {
                 state.last_error = Some(msg);
                 state.backoff = (state.backoff * 2).min(MAX_BACKOFF);
                 state.next_probe = Instant::now() + state.backoff;

@@ -139,10 +139,24 @@ pub struct Connector {
 
 impl Connect for Connector {
     type Conn = Conn;
+    /// Fails with an [`Unreachable`] inside the error, which tells a node that cannot be reached
+    /// from a pool that had no free socket.
     fn connect(&self) -> io::Result<Conn> {
-        Conn::open(&self.addr, self.timeout)
+        Conn::open(&self.addr, self.timeout).map_err(|e| io::Error::new(e.kind(), Unreachable(e)))
     }
 }
+
+/// A failed connection attempt, as opposed to waiting in vain for a pooled socket.
+#[derive(Debug)]
+pub struct Unreachable(pub io::Error);
+
+impl std::fmt::Display for Unreachable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "connect: {}", self.0)
+    }
+}
+
+impl std::error::Error for Unreachable {}
 
 /// One node over Protocol Buffers: its address and its pool of sockets.
 pub(crate) struct PbcNode {
@@ -172,10 +186,13 @@ impl PbcNode {
     fn call(&self, request: &[u8], want: u8) -> Result<Vec<u8>, Fail> {
         let addr = &self.addr;
         for _ in 0..2 {
-            let mut conn: Pooled<'_, Connector> = self
-                .pool
-                .get(self.timeout)
-                .map_err(|e| Fail::Down(format!("{addr}: connect: {e}")))?;
+            let mut conn: Pooled<'_, Connector> = match self.pool.get(self.timeout) {
+                Ok(conn) => conn,
+                Err(e) if e.get_ref().is_some_and(|inner| inner.is::<Unreachable>()) => {
+                    return Err(Fail::Down(format!("{addr}: {e}")));
+                }
+                Err(e) => return Err(Fail::Busy(format!("{addr}: no free socket: {e}"))),
+            };
             let reused = conn.answered > 0;
             match conn.call(request, want) {
                 Ok(body) => return Ok(body),
@@ -280,5 +297,28 @@ impl Link for PbcNode {
 
     fn reset(&self) {
         self.pool.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    #[test]
+    fn a_full_pool_is_busy_but_a_closed_port_is_down() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let node = PbcNode::new(&addr, Duration::from_millis(50), 1);
+        let held = node.pool.get(Duration::ZERO).unwrap();
+        assert!(
+            matches!(node.ping(), Err(Fail::Busy(_))),
+            "waiting is not the node's fault"
+        );
+        drop(held);
+        drop(listener);
+        // The socket is reset, and a new one would be refused: the node is down.
+        assert!(matches!(node.ping(), Err(Fail::Down(_))));
+        assert!(matches!(node.ping(), Err(Fail::Down(msg)) if msg.contains("connect")));
     }
 }

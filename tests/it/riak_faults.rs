@@ -180,3 +180,25 @@ fn requests_move_off_a_hung_node() {
         nodes[1].resume().unwrap();
     }
 }
+
+#[test]
+fn a_quick_restart_costs_no_request() {
+    for api in APIS {
+        let node = cluster(1, StandinOptions::default()).remove(0);
+        let svc = riak_service("restart", api, &[&node], "debug");
+        let agent = client();
+        assert_eq!(
+            call(&agent, "POST", &svc.url("/contacts"), Some(("Ann", "123"))).0,
+            200
+        );
+        // The service's socket to the node is now idle in its pool; the restart closes it.
+        node.stop();
+        node.resume().unwrap();
+        let reply = call(&agent, "GET", &svc.url("/contacts/Ann"), None);
+        assert_eq!(
+            reply.0, 200,
+            "{api}: a stale pooled socket is not a dead node: {reply:?}"
+        );
+        assert_eq!(node_states(&svc), ["up"], "{api}");
+    }
+}

@@ -240,6 +240,8 @@ fn accept_loop(shared: &Arc<Shared>, listener: TcpListener, api: Api) {
             std::thread::sleep(Duration::from_millis(10));
             continue;
         };
+        // Answers are single writes; never hold one back waiting for an acknowledgement.
+        let _ = stream.set_nodelay(true);
         let id = shared.next_conn.fetch_add(1, Ordering::SeqCst);
         {
             let mut conns = lock(&shared.conns);
