@@ -3,8 +3,8 @@
 //! The cache-aside policy (what is read and written when) lives in `app.rs`; this module owns
 //! the wire protocol, the key scheme, which server holds a key, and failing open.
 //!
-//! **Wire.** A few lines of the memcached text protocol (`get`, `set`, `add`, `flush_all`) over
-//! sockets from the FIFO pool, one command per `write`. The `memcache` crate was measured and
+//! **Wire.** A few lines of the memcached text protocol (`get`, `set`, `add`, `flush_all`, in
+//! the private `memcached` submodule) over sockets from the FIFO pool, one command per `write`. The `memcache` crate was measured and
 //! left out: it has no TCP connect timeout, checks every connection out with an extra `version`
 //! round trip, writes each header field with its own syscall, runs three r2d2 threads per
 //! connection, and logs every failed connect at error level.
@@ -25,11 +25,13 @@ use crate::config::{CacheConfig, CacheUrl};
 use crate::contact::Contact;
 use crate::error::Error;
 use crate::pool::{Connect, Pool};
+use memcached::Maker;
 use percent_encoding::{percent_encode, AsciiSet, CONTROLS};
-use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+
+mod memcached;
 
 /// How long a server that failed is skipped before one request tries it again.
 pub const BACKOFF: Duration = Duration::from_secs(1);
@@ -39,9 +41,6 @@ pub const WARN_EVERY: Duration = Duration::from_secs(10);
 const MAX_KEY: usize = 250;
 /// Bytes that may not appear in a key as they are (the text protocol splits on spaces).
 const UNSAFE: &AsciiSet = &CONTROLS.add(b' ').add(b'%');
-/// Our values are one contact as JSON (well under 1 KiB); anything larger is not ours.
-const MAX_VALUE: usize = 4096;
-const MAX_LINE: u64 = 512;
 
 /// What a cache operation came to. Failures are logged here; the caller counts them.
 #[derive(Debug, PartialEq, Eq)]
@@ -138,7 +137,11 @@ impl Cache {
     }
 
     /// Runs one command on a pooled connection to the key's server, failing open.
-    fn with_conn<T>(&self, key: &str, op: impl FnOnce(&mut Conn) -> io::Result<T>) -> Outcome<T> {
+    fn with_conn<T>(
+        &self,
+        key: &str,
+        op: impl FnOnce(&mut memcached::Conn) -> io::Result<T>,
+    ) -> Outcome<T> {
         let server = &self.servers[server_index(key, self.servers.len())];
         let now = self.now_ms();
         if !server.usable(now) {
@@ -269,118 +272,6 @@ fn decode(name: &str, value: &[u8]) -> Option<Contact> {
     serde_json::from_slice::<Contact>(value)
         .ok()
         .filter(|c| c.name == name)
-}
-
-/// Opens memcached connections with the configured timeouts.
-struct Maker {
-    addr: String,
-    timeout: Duration,
-}
-
-impl Maker {
-    fn new(addr: &str, timeout: Duration) -> Maker {
-        Maker {
-            addr: addr.to_string(),
-            timeout,
-        }
-    }
-}
-
-impl Connect for Maker {
-    type Conn = Conn;
-
-    fn connect(&self) -> io::Result<Conn> {
-        let mut last = io::Error::new(io::ErrorKind::NotFound, "no address");
-        for addr in self.addr.to_socket_addrs()? {
-            match TcpStream::connect_timeout(&addr, self.timeout) {
-                Ok(stream) => {
-                    stream.set_read_timeout(Some(self.timeout))?;
-                    stream.set_write_timeout(Some(self.timeout))?;
-                    stream.set_nodelay(true)?;
-                    return Ok(Conn {
-                        reader: BufReader::new(stream),
-                    });
-                }
-                Err(err) => last = err,
-            }
-        }
-        Err(last)
-    }
-}
-
-/// One memcached connection speaking the text protocol.
-struct Conn {
-    reader: BufReader<TcpStream>,
-}
-
-impl Conn {
-    /// `get`: the value stored under `key`, if any.
-    fn get(&mut self, key: &str) -> io::Result<Option<Vec<u8>>> {
-        self.send(format!("get {key}\r\n").as_bytes())?;
-        let line = self.line()?;
-        if line == "END" {
-            return Ok(None);
-        }
-        // VALUE <key> <flags> <bytes>
-        let mut words = line.split(' ');
-        let len = match (words.next(), words.next(), words.nth(1)) {
-            (Some("VALUE"), Some(k), Some(len)) if k == key => len.parse::<usize>().ok(),
-            _ => None,
-        };
-        let len = len
-            .filter(|&n| n <= MAX_VALUE)
-            .ok_or_else(|| unexpected(&line))?;
-        let mut value = vec![0; len + 2];
-        self.reader.read_exact(&mut value)?;
-        if !value.ends_with(b"\r\n") || self.line()? != "END" {
-            return Err(unexpected("value not followed by END"));
-        }
-        value.truncate(len);
-        Ok(Some(value))
-    }
-
-    /// `set` or `add`: true when stored, false when `add` found an entry.
-    fn store(&mut self, verb: &str, key: &str, value: &str, ttl: u32) -> io::Result<bool> {
-        let cmd = format!("{verb} {key} 0 {ttl} {}\r\n{value}\r\n", value.len());
-        self.send(cmd.as_bytes())?;
-        match self.line()?.as_str() {
-            "STORED" => Ok(true),
-            "NOT_STORED" => Ok(false),
-            other => Err(unexpected(other)),
-        }
-    }
-
-    fn flush_all(&mut self) -> io::Result<()> {
-        self.send(b"flush_all\r\n")?;
-        match self.line()?.as_str() {
-            "OK" => Ok(()),
-            other => Err(unexpected(other)),
-        }
-    }
-
-    fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.reader.get_mut().write_all(bytes)
-    }
-
-    /// One reply line without its CRLF.
-    fn line(&mut self) -> io::Result<String> {
-        let mut buf = Vec::new();
-        (&mut self.reader)
-            .take(MAX_LINE)
-            .read_until(b'\n', &mut buf)?;
-        if !buf.ends_with(b"\r\n") {
-            return Err(unexpected("connection closed or reply line too long"));
-        }
-        buf.truncate(buf.len() - 2);
-        String::from_utf8(buf).map_err(|_| unexpected("reply not UTF-8"))
-    }
-}
-
-fn unexpected(what: &str) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::InvalidData,
-        format!("unexpected reply: {what:?}"),
-    )
 }
 
 #[cfg(test)]
