@@ -208,7 +208,10 @@ impl Server {
     }
 
     fn up(&self) {
-        if self.down_until.swap(0, Ordering::Relaxed) != 0 {
+        // Load first: a write on every operation would bounce the cache line between cores.
+        if self.down_until.load(Ordering::Relaxed) != 0
+            && self.down_until.swap(0, Ordering::Relaxed) != 0
+        {
             log::info!("cache: memcached {} answers again", self.addr);
         }
     }
