@@ -25,7 +25,10 @@ fn read_all(svc: &Service, prefix: &str, count: usize) -> usize {
                             let url = svc.url(&format!("/contacts/{prefix}{i}"));
                             let mut resp = agent.get(&url).call().unwrap();
                             let body = resp.body_mut().read_to_string().unwrap();
-                            body == format!(r#"{{"name":"{prefix}{i}","number":"{}"}}"#, number_of(*i))
+                            body == format!(
+                                r#"{{"name":"{prefix}{i}","number":"{}"}}"#,
+                                number_of(*i)
+                            )
                         })
                         .count()
                 })
@@ -98,17 +101,31 @@ fn every_acknowledged_write_survives_a_kill_9_under_load() {
         stop.store(true, Ordering::SeqCst);
     });
     let acked = acked.into_inner().unwrap();
-    assert!(acked.len() > 50, "the load ran: {} writes acknowledged", acked.len());
+    assert!(
+        acked.len() > 50,
+        "the load ran: {} writes acknowledged",
+        acked.len()
+    );
     let svc = Service::start(&args);
     let agent = agent();
     let lost: Vec<_> = acked
         .iter()
         .filter(|i| {
             let url = svc.url(&format!("/contacts/Kill{i}"));
-            let body = agent.get(&url).call().unwrap().body_mut().read_to_string().unwrap();
+            let body = agent
+                .get(&url)
+                .call()
+                .unwrap()
+                .body_mut()
+                .read_to_string()
+                .unwrap();
             !body.contains(&number_of(**i))
         })
         .collect();
-    println!("kill -9 under load: {} acknowledged writes, {} lost", acked.len(), lost.len());
+    println!(
+        "kill -9 under load: {} acknowledged writes, {} lost",
+        acked.len(),
+        lost.len()
+    );
     assert!(lost.is_empty(), "lost after kill -9: {lost:?}");
 }
