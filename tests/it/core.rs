@@ -281,3 +281,23 @@ fn bad_configuration_stops_start_up_with_a_message() {
         assert!(text.contains(option), "--help explains {option}");
     }
 }
+
+#[test]
+fn sigterm_with_idle_keep_alive_connections_exits_promptly() {
+    let (svc, _dir) = start("sigterm");
+    let mut idle = std::net::TcpStream::connect(&svc.addr).unwrap();
+    std::io::Write::write_all(&mut idle, b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let started = std::time::Instant::now();
+    assert!(svc.terminate().success());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "an idle keep-alive connection must not delay the stop"
+    );
+    let mut answer = String::new();
+    let _ = std::io::Read::read_to_string(&mut idle, &mut answer);
+    assert!(
+        answer.starts_with("HTTP/1.1 200"),
+        "the request before the stop was answered"
+    );
+}
