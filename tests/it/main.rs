@@ -2,5 +2,7 @@
 
 mod browser;
 mod core;
+mod durability;
+mod hostile;
 mod support;
 mod webdriver;
