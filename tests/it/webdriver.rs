@@ -9,12 +9,15 @@ use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 /// The key under which WebDriver names an element (fixed by the W3C spec).
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+/// Browsers started by this test process, to give each its own folder.
+static BROWSERS: AtomicUsize = AtomicUsize::new(0);
 /// Longest wait for a page load, and for an element to appear.
 const WAIT_MS: u64 = 10_000;
 
@@ -24,7 +27,8 @@ pub struct Browser {
     /// `http://127.0.0.1:PORT/session/ID`
     session: String,
     agent: ureq::Agent,
-    profile: PathBuf,
+    /// The browser's own folder: its profile and its temporary files, removed on drop.
+    home: PathBuf,
 }
 
 /// An element of the current page, as WebDriver names it.
@@ -40,11 +44,12 @@ impl Browser {
                  chromium-driver packages (apt-get install -y chromium chromium-driver)"
             );
         }
-        let (driver, port) = start_driver();
-        let base = format!("http://127.0.0.1:{port}");
         // One profile per browser: Chromium hands a second start with the same profile over to
         // the first process, which would mix up the sessions of tests running side by side.
-        let profile = crate::support::temp_dir(&format!("chromium-{port}"));
+        let serial = BROWSERS.fetch_add(1, Ordering::Relaxed);
+        let home = crate::support::temp_dir(&format!("chromium-{serial}"));
+        let (driver, port) = start_driver(&home);
+        let base = format!("http://127.0.0.1:{port}");
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(60)))
@@ -54,12 +59,12 @@ impl Browser {
             driver,
             session: String::new(),
             agent,
-            profile,
+            home,
         };
         let created = browser.call(
             "POST",
             &format!("{base}/session"),
-            capabilities(&browser.profile),
+            capabilities(&browser.home.join("profile")),
         );
         let id = created["sessionId"].as_str().expect("a session id");
         browser.session = format!("{base}/session/{id}");
@@ -75,11 +80,11 @@ impl Browser {
 
     /// The URL of the current page.
     pub fn url(&self) -> String {
-        str_value(self.cmd("GET", "/url", Value::Null))
+        str_value(self.get("/url"))
     }
 
     pub fn title(&self) -> String {
-        str_value(self.cmd("GET", "/title", Value::Null))
+        str_value(self.get("/title"))
     }
 
     /// The first element matching a CSS selector, polling for it up to [`WAIT_MS`].
@@ -137,31 +142,23 @@ impl Browser {
 
     /// The rendered text of an element, as a user sees it.
     pub fn text(&self, el: &Element) -> String {
-        str_value(self.cmd("GET", &format!("/element/{}/text", el.0), Value::Null))
+        str_value(self.get(&format!("/element/{}/text", el.0)))
     }
 
     /// An attribute as written in the HTML (after entity decoding), if present.
     pub fn attr(&self, el: &Element, name: &str) -> Option<String> {
-        let value = self.cmd(
-            "GET",
-            &format!("/element/{}/attribute/{name}", el.0),
-            Value::Null,
-        );
+        let value = self.get(&format!("/element/{}/attribute/{name}", el.0));
         value.as_str().map(str::to_string)
     }
 
     /// A DOM property, e.g. an input's current `value` or a link's resolved `href`.
     pub fn prop(&self, el: &Element, name: &str) -> String {
-        str_value(self.cmd(
-            "GET",
-            &format!("/element/{}/property/{name}", el.0),
-            Value::Null,
-        ))
+        str_value(self.get(&format!("/element/{}/property/{name}", el.0)))
     }
 
     /// The element that has the keyboard focus.
     pub fn focused(&self) -> Element {
-        element(&self.cmd("GET", "/element/active", Value::Null))
+        element(&self.get("/element/active"))
     }
 
     /// The text of an open `alert()`, if one is open.
@@ -173,10 +170,14 @@ impl Browser {
 
     /// Saves a PNG of the viewport.
     pub fn screenshot(&self, path: &Path) {
-        let png = base64_decode(&str_value(self.cmd("GET", "/screenshot", Value::Null)));
+        let png = base64_decode(&str_value(self.get("/screenshot")));
         assert!(png.starts_with(b"\x89PNG"), "the screenshot is not a PNG");
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, png).unwrap();
+    }
+
+    fn get(&self, path: &str) -> Value {
+        self.cmd("GET", path, Value::Null)
     }
 
     /// Runs a command of this session and returns its `value`.
@@ -195,7 +196,6 @@ impl Browser {
     fn request(&self, method: &str, url: &str, body: Value) -> (u16, Value) {
         let sent = match method {
             "GET" => self.agent.get(url).call(),
-            "DELETE" => self.agent.delete(url).call(),
             _ => (self.agent.post(url))
                 .header("Content-Type", "application/json")
                 .send(body.to_string()),
@@ -209,19 +209,22 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        // Never panics: this also runs while a failed test unwinds.
         if !self.session.is_empty() {
-            let _ = self.request("DELETE", &self.session.clone(), Value::Null);
+            let _ = self.agent.delete(&self.session).call();
         }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
-        let _ = std::fs::remove_dir_all(&self.profile);
+        let _ = std::fs::remove_dir_all(&self.home);
     }
 }
 
-/// Starts `chromedriver --port=0` and reads the port it chose from its banner.
-fn start_driver() -> (Child, u16) {
+/// Starts `chromedriver --port=0` and reads the port it chose from its banner. Chromium inherits
+/// `TMPDIR`, so the scratch folders it makes go under `home` and leave with it.
+fn start_driver(home: &Path) -> (Child, u16) {
     let mut child = Command::new(CHROMEDRIVER)
         .arg("--port=0")
+        .env("TMPDIR", home)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
