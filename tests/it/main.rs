@@ -1,5 +1,9 @@
 //! The integration tests: one test binary, one module per area.
 
+mod browser;
 mod cache;
 mod core;
+mod durability;
+mod hostile;
 mod support;
+mod webdriver;
