@@ -4,10 +4,11 @@
 //! the wire protocol, the key scheme, which server holds a key, and failing open.
 //!
 //! **Wire.** A few lines of the memcached text protocol (`get`, `set`, `add`, `flush_all`, in
-//! the private `memcached` submodule) over sockets from the FIFO pool, one command per `write`. The `memcache` crate was measured and
-//! left out: it has no TCP connect timeout, checks every connection out with an extra `version`
-//! round trip, writes each header field with its own syscall, runs three r2d2 threads per
-//! connection, and logs every failed connect at error level.
+//! the private `memcached` submodule) over sockets from the FIFO pool, one command per `write`.
+//! The `memcache` crate was measured and left out: it has no TCP connect timeout, checks every
+//! connection out with an extra `version` round trip, writes each header field with its own
+//! syscall, runs three r2d2 threads per connection, and logs every failed connect at error
+//! level; a `get` took 3 to 9 times as long as with these few lines.
 //!
 //! **Keys.** `pb:` + the name with spaces, control characters, `%` and every non-ASCII byte
 //! percent-encoded: readable, and one-to-one. When that is longer than memcached's 250 bytes

@@ -5,5 +5,6 @@ mod cache;
 mod core;
 mod durability;
 mod hostile;
+mod memcached;
 mod support;
 mod webdriver;
