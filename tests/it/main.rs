@@ -1,6 +1,11 @@
 //! The integration tests: one test binary, one module per area.
 
+mod browser;
+mod cache;
 mod core;
+mod durability;
+mod hostile;
+mod memcached;
 mod riak;
 mod riak_codec;
 mod riak_faults;
@@ -8,3 +13,4 @@ mod riak_http;
 mod riak_standin;
 mod riak_support;
 mod support;
+mod webdriver;
