@@ -6,6 +6,12 @@
 //! down node after a backoff (doubling from [`FIRST_BACKOFF`] to [`MAX_BACKOFF`]) and marks it up
 //! when it answers, so requests never pay for probing and the service recovers by itself. When
 //! no node is up, a request fails at once with `StoreUnavailable` (503) instead of waiting.
+//! A node whose sockets are all in use is only skipped for that request, never marked down.
+//!
+//! Worst cases, with `T` the store timeout: a dead node (refused or reset) costs a request
+//! almost nothing, since it moves on to the next node; a hung node costs the requests already
+//! sent to it one `T` each before they move on, and none after it is marked down; with every
+//! node hung, a request waits at most `min(nodes, ATTEMPTS) × T` before its 503.
 
 use super::{Api, Fail, Link};
 use crate::error::Error;
