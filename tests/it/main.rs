@@ -4,6 +4,7 @@ mod browser;
 mod cache;
 mod core;
 mod durability;
+mod faults;
 mod hostile;
 mod memcached;
 mod riak;
