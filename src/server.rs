@@ -1,8 +1,8 @@
 //! The request loop: accepting connections, reading requests, and the worker pool.
 //!
 //! Each connection gets a small reader thread that reads requests within the limits of
-//! `request.rs` and writes the answers; the requests themselves are handled by a fixed pool of
-//! workers (one in debug mode, `threads` in production), so the worker count bounds how many
+//! `request.rs`; the requests themselves are handled, and answered on the connection, by a fixed
+//! pool of workers (one in debug mode, `threads` in production), so the worker count bounds how many
 //! requests touch the store at once, while a slow or idle client only ever holds its own reader.
 //! On SIGINT/SIGTERM the server stops accepting, finishes the requests in flight and returns.
 
@@ -20,8 +20,17 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// A request handed to a worker, when it was read, and the channel its answer goes back on.
-type Job = (Request, Instant, SyncSender<Response>);
+/// A request handed to a worker, who answers it on the connection itself.
+struct Job {
+    request: Request,
+    /// When the request was read: latency counts the wait for a worker.
+    received: Instant,
+    /// The connection's write half, shared with its reader thread.
+    out: Arc<TcpStream>,
+    keep_alive: bool,
+    /// Tells the reader the answer is written (true) or could not be (false).
+    written: SyncSender<bool>,
+}
 
 /// A bound server, not yet serving.
 pub struct Server {
@@ -185,8 +194,21 @@ fn serve_conn(
     (jobs, app): (&Sender<Job>, &App),
     stop: &AtomicBool,
 ) {
+    let Ok(out) = conn.stream.try_clone().map(Arc::new) else {
+        return;
+    };
+    // The worker writes the answer itself, so the reader goes straight back to reading: one
+    // thread hand-off per request instead of two. The next request is dispatched only once the
+    // previous answer is written, which keeps pipelined answers in order; for a client that
+    // waits for each answer the signal is already there and costs no wait.
+    let (written_tx, written) = mpsc::sync_channel(1);
+    let mut pending = false;
     loop {
-        let request = match conn.read_request(limits) {
+        let read = conn.read_request(limits);
+        if pending && !matches!(written.recv(), Ok(true)) {
+            return;
+        }
+        let request = match read {
             Ok(Some(request)) => request,
             Ok(None) => return,
             Err(err) => {
@@ -201,19 +223,19 @@ fn serve_conn(
             }
         };
         let keep_alive = request.keep_alive && !stop.load(Ordering::SeqCst);
-        let head_only = request.method == "HEAD";
-        let (reply_tx, reply_rx) = mpsc::sync_channel(1);
-        if jobs.send((request, Instant::now(), reply_tx)).is_err() {
+        let job = Job {
+            request,
+            received: Instant::now(),
+            out: out.clone(),
+            keep_alive,
+            written: written_tx.clone(),
+        };
+        if jobs.send(job).is_err() {
             return;
         }
-        let Ok(response) = reply_rx.recv() else {
-            return;
-        };
-        if response
-            .write_to(&mut conn.stream, keep_alive, head_only)
-            .is_err()
-            || !keep_alive
-        {
+        pending = true;
+        if !keep_alive {
+            let _ = written.recv();
             return;
         }
     }
@@ -245,19 +267,28 @@ fn linger_close(stream: &mut TcpStream) {
 fn work(jobs: &Mutex<Receiver<Job>>, app: &App) {
     loop {
         let job = jobs.lock().unwrap().recv();
-        let Ok((request, received, reply)) = job else {
+        let Ok(job) = job else {
             return;
         };
+        let request = &job.request;
         let response = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            routes::handle(app, &request, received)
+            routes::handle(app, request, job.received)
         }))
         .unwrap_or_else(|_| {
             log::error!("handler panicked on {} {}", request.method, request.path);
-            let elapsed = received.elapsed();
+            let elapsed = job.received.elapsed();
             app.metrics().request("none", &request.method, 500, elapsed);
             Response::json(500, r#"{"error":"internal error"}"#.into())
         });
-        let _ = reply.send(response);
+        let head_only = request.method == "HEAD";
+        let written = response
+            .write_to(&mut &*job.out, job.keep_alive, head_only)
+            .is_ok();
+        if !written {
+            // Wakes the reader if it is blocked reading a connection that is gone.
+            let _ = job.out.shutdown(Shutdown::Both);
+        }
+        let _ = job.written.send(written);
     }
 }
 

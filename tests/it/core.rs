@@ -301,3 +301,33 @@ fn sigterm_with_idle_keep_alive_connections_exits_promptly() {
         "the request before the stop was answered"
     );
 }
+
+#[test]
+fn pipelined_requests_are_answered_in_order() {
+    let dir = temp_dir("pipeline");
+    let svc = Service::start(&[
+        "--store",
+        &embedded_arg(&dir),
+        "--mode",
+        "production",
+        "--threads",
+        "4",
+    ]);
+    for (name, number) in [("A", "11111"), ("B", "22222"), ("C", "33333")] {
+        assert_eq!(post_form(&svc.url("/contacts"), name, number).status, 200);
+    }
+    let mut burst = String::new();
+    for name in ["A", "B", "C", "A", "C", "B"] {
+        burst.push_str(&format!("GET /contacts/{name} HTTP/1.1\r\nHost: t\r\n\r\n"));
+    }
+    burst.push_str("GET /contacts/B HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    let answer = raw(&svc.addr, burst.as_bytes());
+    let numbers: Vec<&str> = answer
+        .match_indices("\"number\":\"")
+        .map(|(i, _)| &answer[i + 10..i + 15])
+        .collect();
+    assert_eq!(
+        numbers,
+        ["11111", "22222", "33333", "11111", "33333", "22222", "22222"]
+    );
+}
