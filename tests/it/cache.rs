@@ -11,10 +11,11 @@ use std::time::{Duration, Instant};
 
 /// phonebook with the cache on, on a fresh embedded store, plus `extra` arguments.
 fn service(tag: &str, mc: &Memcached, extra: &[&str]) -> Service {
-    let (store, cache) = (embedded_arg(&temp_dir(tag)), mc.url());
+    let dir = temp_dir(tag);
+    let (store, cache) = (embedded_arg(&dir), mc.url());
     let mut args = vec!["--store", store.as_str(), "--cache", cache.as_str()];
     args.extend_from_slice(extra);
-    Service::start(&args)
+    Service::start(&args).owning(dir)
 }
 
 /// The value of an unlabelled metric (or of one full `name{labels}` series); 0 when absent.

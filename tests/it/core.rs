@@ -6,7 +6,7 @@ use std::process::Command;
 
 const JOHN: &str = r#"{"name":"John Doe","number":"+358408053254"}"#;
 
-fn start(tag: &str) -> (Service, std::path::PathBuf) {
+fn start(tag: &str) -> (Service, TempDir) {
     let dir = temp_dir(tag);
     (Service::start(&["--store", &embedded_arg(&dir)]), dir)
 }
@@ -228,17 +228,9 @@ fn health_and_modes() {
     std::thread::sleep(std::time::Duration::from_millis(200));
     let log = svc.log.lock().unwrap().clone();
     assert!(log.contains("debug mode with 1 worker"), "{log}");
-    let (svc, _dir2) = (
-        Service::start(&[
-            "--store",
-            &embedded_arg(&temp_dir("prod")),
-            "--mode",
-            "production",
-            "--threads",
-            "3",
-        ]),
-        (),
-    );
+    let dir = temp_dir("prod");
+    let store = embedded_arg(&dir);
+    let svc = Service::start(&["--store", &store, "--mode", "production", "--threads", "3"]);
     std::thread::sleep(std::time::Duration::from_millis(200));
     assert!(svc
         .log

@@ -35,7 +35,7 @@ fn killing_and_restarting_a_riak_node_and_memcached_under_load_fails_no_request(
             memcached.url()
         );
         std::fs::write(&config, text).unwrap();
-        let svc = Service::start(&["--config", config.to_str().unwrap()]);
+        let svc = Service::start(&["--config", config.to_str().unwrap()]).owning(dir);
         let agent = client();
         for i in 0..20 {
             let reply = call(

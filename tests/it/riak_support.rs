@@ -163,7 +163,7 @@ pub fn riak_service(tag: &str, api: &str, nodes: &[&Standin], mode: &str) -> Ser
         addrs.join(",")
     );
     std::fs::write(&config, text).unwrap();
-    Service::start(&["--config", config.to_str().unwrap()])
+    Service::start(&["--config", config.to_str().unwrap()]).owning(dir)
 }
 
 /// An HTTP client with a short timeout that keeps its connections, for request loops.

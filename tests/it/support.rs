@@ -13,6 +13,8 @@ pub struct Service {
     pub addr: String,
     /// The lines the service logged on stderr, collected in the background.
     pub log: std::sync::Arc<std::sync::Mutex<String>>,
+    /// Folders that live as long as the service (see [`Service::owning`]).
+    scratch: Vec<TempDir>,
 }
 
 impl Service {
@@ -47,7 +49,18 @@ impl Service {
                     .push_str(&String::from_utf8_lossy(&buf[..n]));
             }
         });
-        Service { child, addr, log }
+        Service {
+            child,
+            addr,
+            log,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Keeps `dir` (e.g. the service's store) until the service is dropped.
+    pub fn owning(mut self, dir: TempDir) -> Service {
+        self.scratch.push(dir);
+        self
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -69,12 +82,28 @@ impl Drop for Service {
     }
 }
 
-/// A fresh, empty folder under the system temp dir for one test.
-pub fn temp_dir(tag: &str) -> PathBuf {
+/// A fresh, empty folder under the system temp dir for one test; removed on drop.
+pub fn temp_dir(tag: &str) -> TempDir {
     let dir = std::env::temp_dir().join(format!("phonebook-it-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    TempDir(dir)
+}
+
+/// A test's scratch folder; keep it alive as long as a service uses it.
+pub struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// `--store embedded:<dir>/db.redb`

@@ -7,7 +7,7 @@
 
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -28,7 +28,7 @@ pub struct Browser {
     session: String,
     agent: ureq::Agent,
     /// The browser's own folder: its profile and its temporary files, removed on drop.
-    home: PathBuf,
+    home: crate::support::TempDir,
 }
 
 /// An element of the current page, as WebDriver names it.
@@ -215,7 +215,7 @@ impl Drop for Browser {
         }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
-        let _ = std::fs::remove_dir_all(&self.home);
+        // `home` removes itself when dropped, after the driver is gone.
     }
 }
 
