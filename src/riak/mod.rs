@@ -1,6 +1,6 @@
 //! The Riak KV backend: the only module that speaks to Riak.
 //!
-//! Both of Riak's APIs sit behind the small internal [`Link`] trait (one node, one API:
+//! Both of Riak's APIs sit behind the small internal `Link` trait (one node, one API:
 //! `pbc.rs` or `http.rs`), so the node logic in `nodes.rs` (round-robin, mark-down, backoff,
 //! probes, retries) and the data logic here (layout, vclocks, siblings, listing) are written
 //! once. A trait object rather than an enum: the two links share no code and a call through a
