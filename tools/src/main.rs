@@ -1,1 +1,61 @@
-fn main() {}
+//! The `phonebook-tools` binary: the experiment kit, one subcommand per tool.
+//!
+//! This file only picks the subcommand; each one lives in its own module, parses its own
+//! options and prints its own `--help`.
+
+mod args;
+mod csv;
+mod error;
+mod gen_users;
+mod names;
+mod rng;
+mod workload;
+mod zipf;
+
+use error::{Error, Result};
+use lexopt::ValueExt;
+use std::process::ExitCode;
+
+const HELP: &str = "\
+phonebook-tools: the phonebook experiment kit
+
+USAGE:
+    phonebook-tools COMMAND [OPTIONS]     (COMMAND --help explains each)
+
+COMMANDS:
+    gen-users         write a reproducible CSV of realistic, unique people
+    gen-workload      write a CSV of adds and Zipf-distributed gets over those people
+";
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("phonebook-tools: {err}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run() -> Result<()> {
+    let mut parser = lexopt::Parser::from_env();
+    let command = match parser.next()? {
+        Some(lexopt::Arg::Value(command)) => command.string()?,
+        Some(lexopt::Arg::Short('h') | lexopt::Arg::Long("help")) | None => {
+            print!("{HELP}");
+            return Ok(());
+        }
+        Some(other) => return Err(other.unexpected().into()),
+    };
+    match command.as_str() {
+        "gen-users" => gen_users::run(parser),
+        "gen-workload" => workload::run(parser),
+        "help" => {
+            print!("{HELP}");
+            Ok(())
+        }
+        other => Err(Error::new(format!(
+            "unknown command {other:?} (see --help)"
+        ))),
+    }
+}
