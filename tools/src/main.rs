@@ -4,10 +4,15 @@
 //! options and prints its own `--help`.
 
 mod args;
+mod client;
 mod csv;
 mod error;
 mod gen_users;
+mod load_users;
+mod loadtest;
 mod names;
+mod progress;
+mod report;
 mod rng;
 mod workload;
 mod zipf;
@@ -24,7 +29,9 @@ USAGE:
 
 COMMANDS:
     gen-users         write a reproducible CSV of realistic, unique people
+    load-users        load a users file through the API or straight into a store
     gen-workload      write a CSV of adds and Zipf-distributed gets over those people
+    loadtest          replay a workload against the service: throughput, latency, errors
 ";
 
 fn main() -> ExitCode {
@@ -49,7 +56,9 @@ fn run() -> Result<()> {
     };
     match command.as_str() {
         "gen-users" => gen_users::run(parser),
+        "load-users" => load_users::run(parser),
         "gen-workload" => workload::run(parser),
+        "loadtest" => loadtest::run(parser),
         "help" => {
             print!("{HELP}");
             Ok(())
