@@ -4,6 +4,7 @@
 //! options and prints its own `--help`.
 
 mod args;
+mod baseline;
 mod client;
 mod csv;
 mod error;
@@ -31,6 +32,7 @@ COMMANDS:
     gen-users         write a reproducible CSV of realistic, unique people
     load-users        load a users file through the API or straight into a store
     gen-workload      write a CSV of adds and Zipf-distributed gets over those people
+    baseline-server   a bare tiny_http server answering one fixed contact: the ceiling
     loadtest          replay a workload against the service: throughput, latency, errors
 ";
 
@@ -58,6 +60,7 @@ fn run() -> Result<()> {
         "gen-users" => gen_users::run(parser),
         "load-users" => load_users::run(parser),
         "gen-workload" => workload::run(parser),
+        "baseline-server" => baseline::run(parser),
         "loadtest" => loadtest::run(parser),
         "help" => {
             print!("{HELP}");
