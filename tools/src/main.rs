@@ -15,6 +15,7 @@ mod names;
 mod progress;
 mod report;
 mod rng;
+mod slowlink;
 mod workload;
 mod zipf;
 
@@ -33,6 +34,7 @@ COMMANDS:
     load-users        load a users file through the API or straight into a store
     gen-workload      write a CSV of adds and Zipf-distributed gets over those people
     baseline-server   a bare tiny_http server answering one fixed contact: the ceiling
+    slowlink          a TCP proxy that delays the one link it sits on
     loadtest          replay a workload against the service: throughput, latency, errors
 ";
 
@@ -61,6 +63,7 @@ fn run() -> Result<()> {
         "load-users" => load_users::run(parser),
         "gen-workload" => workload::run(parser),
         "baseline-server" => baseline::run(parser),
+        "slowlink" => slowlink::run(parser),
         "loadtest" => loadtest::run(parser),
         "help" => {
             print!("{HELP}");
