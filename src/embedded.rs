@@ -3,12 +3,18 @@
 //! redb is a pure-Rust, crash-safe B-tree store: each put is its own transaction committed with
 //! `Durability::Immediate` (an fsync) before the client hears "saved", so an acknowledged write
 //! survives a crash or `kill -9`. Keys are the names, so listing is an ordered range scan.
+//!
+//! An fsync costs milliseconds and redb runs one write transaction at a time, so puts are
+//! group-committed: the first writer to find no commit running takes every put queued so far
+//! into one transaction, and the others wait for it. Each put still returns only after the
+//! commit that contains it, so the guarantee is unchanged; concurrent writers share one fsync.
 
 use crate::contact::Contact;
 use crate::error::Error;
 use crate::store::{Health, Store};
 use redb::{Database, ReadableDatabase, ReadableTableMetadata, TableDefinition};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 
 /// name → number.
 const CONTACTS: TableDefinition<&str, &str> = TableDefinition::new("contacts");
@@ -20,6 +26,18 @@ const CACHE_BYTES: usize = 16 * 1024 * 1024;
 pub struct Embedded {
     db: Database,
     path: PathBuf,
+    queue: Mutex<Queue>,
+    committed: Condvar,
+}
+
+/// The outcome of the commit that held a put, set once by the writer that ran it.
+type Outcome = Arc<OnceLock<Result<(), String>>>;
+
+/// Puts waiting for the next commit.
+#[derive(Default)]
+struct Queue {
+    pending: Vec<(Contact, Outcome)>,
+    committing: bool,
 }
 
 impl Embedded {
@@ -39,7 +57,23 @@ impl Embedded {
         Ok(Embedded {
             db,
             path: path.to_path_buf(),
+            queue: Mutex::default(),
+            committed: Condvar::new(),
         })
+    }
+
+    /// Writes a batch of puts in one transaction (one fsync).
+    fn commit(&self, batch: &[(Contact, Outcome)]) -> Result<(), String> {
+        let tx = self.db.begin_write().map_err(|e| e.to_string())?;
+        {
+            let mut table = tx.open_table(CONTACTS).map_err(|e| e.to_string())?;
+            for (contact, _) in batch {
+                table
+                    .insert(contact.name.as_str(), contact.number.as_str())
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        tx.commit().map_err(|e| e.to_string())
     }
 }
 
@@ -59,14 +93,29 @@ impl Store for Embedded {
     }
 
     fn put(&self, contact: &Contact) -> Result<(), Error> {
-        let tx = self.db.begin_write().map_err(store_err)?;
-        {
-            let mut table = tx.open_table(CONTACTS).map_err(store_err)?;
-            table
-                .insert(contact.name.as_str(), contact.number.as_str())
-                .map_err(store_err)?;
+        let outcome = Outcome::default();
+        let mut queue = self.queue.lock().unwrap();
+        queue.pending.push((contact.clone(), outcome.clone()));
+        loop {
+            if let Some(result) = outcome.get() {
+                return result.clone().map_err(Error::Store);
+            }
+            if queue.committing {
+                queue = self.committed.wait(queue).unwrap();
+                continue;
+            }
+            // No commit running: this writer commits everything queued, its own put included.
+            queue.committing = true;
+            let batch = std::mem::take(&mut queue.pending);
+            drop(queue);
+            let result = self.commit(&batch);
+            for (_, slot) in &batch {
+                let _ = slot.set(result.clone());
+            }
+            queue = self.queue.lock().unwrap();
+            queue.committing = false;
+            self.committed.notify_all();
         }
-        tx.commit().map_err(store_err)
     }
 
     fn list(&self, after: Option<&str>, prefix: &str, limit: usize) -> Result<Vec<Contact>, Error> {

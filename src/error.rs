@@ -26,6 +26,8 @@ pub enum Error {
     BadRequest(String),
     /// The client was too slow to send its request.
     RequestTimeout,
+    /// The server already has `max_connections` open; the new one is answered and closed.
+    TooManyConnections,
     /// The store (every node of it) did not answer in time or refused the connection.
     StoreUnavailable(String),
     /// The store answered, but with an error (e.g. a Riak error response).
@@ -49,7 +51,7 @@ impl Error {
             Error::UnsupportedMediaType(_) => 415,
             Error::HeadersTooLarge(_) => 431,
             Error::Store(_) => 502,
-            Error::StoreUnavailable(_) => 503,
+            Error::StoreUnavailable(_) | Error::TooManyConnections => 503,
             Error::Config(_) | Error::Io(_) => 500,
         }
     }
@@ -71,6 +73,7 @@ impl fmt::Display for Error {
             ),
             Error::LengthRequired => write!(f, "a body needs a Content-Length header"),
             Error::RequestTimeout => write!(f, "request not received in time"),
+            Error::TooManyConnections => write!(f, "too many connections"),
             Error::StoreUnavailable(_) => write!(f, "storage unavailable"),
             Error::Store(msg) => write!(f, "storage error: {msg}"),
             Error::Config(msg) => write!(f, "invalid configuration: {msg}"),

@@ -167,19 +167,30 @@ mod tests {
     #[test]
     fn hands_out_oldest_first_and_drops_broken() {
         let pool = Pool::new(Counter(AtomicUsize::new(0)), 2);
-        let (a, b) = (pool.get(Duration::ZERO).unwrap(), pool.get(Duration::ZERO).unwrap());
+        let (a, b) = (
+            pool.get(Duration::ZERO).unwrap(),
+            pool.get(Duration::ZERO).unwrap(),
+        );
         assert_eq!((*a, *b), (0, 1));
         assert!(pool.get(Duration::from_millis(10)).is_err(), "bounded at 2");
         assert_eq!(pool.waits(), 1);
         drop(a);
         drop(b);
-        assert_eq!(*pool.get(Duration::ZERO).unwrap(), 0, "FIFO: 0 went back first");
+        assert_eq!(
+            *pool.get(Duration::ZERO).unwrap(),
+            0,
+            "FIFO: 0 went back first"
+        );
         let mut c = pool.get(Duration::ZERO).unwrap();
         assert_eq!(*c, 1);
         c.mark_broken();
         drop(c);
         assert_eq!(pool.counts(), (1, 0));
         let _d = pool.get(Duration::ZERO).unwrap();
-        assert_eq!(*pool.get(Duration::ZERO).unwrap(), 2, "the broken one was replaced");
+        assert_eq!(
+            *pool.get(Duration::ZERO).unwrap(),
+            2,
+            "the broken one was replaced"
+        );
     }
 }

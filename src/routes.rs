@@ -130,12 +130,15 @@ fn list_contacts(app: &App, req: &Request) -> Result<Response, Error> {
                 Error::BadInput(format!("limit: a whole number from 1 to {MAX_PAGE}"))
             })?,
     };
-    if prefix.chars().count() > contact::MAX_NAME_CHARS || after.is_some_and(|a| a.len() > 400) {
+    if prefix.chars().count() > contact::MAX_NAME_CHARS {
         return Err(Error::BadInput("prefix: too long".into()));
+    }
+    if after.is_some_and(|a| a.chars().count() > contact::MAX_NAME_CHARS) {
+        return Err(Error::BadInput("after: too long".into()));
     }
     let page = app.list(after, prefix, limit)?;
     if wants_html(req) && !wants_json(req) {
-        return Ok(Response::html(200, page::list(&page, prefix, limit)));
+        return Ok(Response::html(200, page::list(&page, prefix, after, limit)));
     }
     let body = serde_json::json!({ "contacts": page.contacts, "next": page.next });
     Ok(Response::json(200, body.to_string()))

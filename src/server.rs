@@ -189,7 +189,7 @@ fn serve_conn(mut conn: Conn, limits: &Limits, jobs: &Sender<Job>, stop: &Atomic
                 // and close.
                 log::debug!("bad request: {err}");
                 let _ = Response::from_error(&err).write_to(&mut conn.stream, false, false);
-                let _ = conn.stream.shutdown(Shutdown::Both);
+                linger_close(&mut conn.stream);
                 return;
             }
         };
@@ -208,6 +208,28 @@ fn serve_conn(mut conn: Conn, limits: &Limits, jobs: &Sender<Job>, stop: &Atomic
             || !keep_alive
         {
             return;
+        }
+    }
+}
+
+/// Closes a connection whose client may still be sending (e.g. a body over the limit).
+///
+/// Closing a socket with unread input makes the kernel send a reset, which can destroy the
+/// error response before the client reads it. So: stop writing, then read and discard for a
+/// short, bounded while (at most 256 KiB or 500 ms), then close.
+fn linger_close(stream: &mut TcpStream) {
+    let _ = stream.shutdown(Shutdown::Write);
+    let deadline = Instant::now() + Duration::from_millis(500);
+    let mut buf = [0u8; 16 * 1024];
+    let mut left = 256 * 1024usize;
+    while left > 0 {
+        let wait = deadline.saturating_duration_since(Instant::now());
+        if wait.is_zero() || stream.set_read_timeout(Some(wait)).is_err() {
+            break;
+        }
+        match std::io::Read::read(stream, &mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => left = left.saturating_sub(n),
         }
     }
 }
@@ -231,8 +253,5 @@ fn work(jobs: &Mutex<Receiver<Job>>, app: &App) {
 /// Answers a connection over the limit with 503 and closes it.
 fn refuse(mut stream: TcpStream) {
     let _ = stream.set_write_timeout(Some(Duration::from_millis(100)));
-    let err = Error::StoreUnavailable("too many connections".into());
-    let mut response = Response::from_error(&err);
-    response.body = br#"{"error":"too many connections"}"#.to_vec();
-    let _ = response.write_to(&mut stream, false, false);
+    let _ = Response::from_error(&Error::TooManyConnections).write_to(&mut stream, false, false);
 }

@@ -1,4 +1,8 @@
 //! The integration tests: one test binary, one module per area.
 
+mod browser;
 mod core;
+mod durability;
+mod hostile;
 mod support;
+mod webdriver;

@@ -42,7 +42,9 @@ impl Service {
                 if n == 0 {
                     break;
                 }
-                sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
             }
         });
         Service { child, addr, log }
@@ -101,7 +103,10 @@ pub struct Reply {
 impl Reply {
     pub fn header(&self, name: &str) -> Option<&str> {
         let name = name.to_ascii_lowercase();
-        self.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn json(&self) -> serde_json::Value {
@@ -132,7 +137,13 @@ pub fn get(url: &str) -> Reply {
 }
 
 pub fn get_with(url: &str, header: (&str, &str)) -> Reply {
-    reply(agent().get(url).header(header.0, header.1).call().expect("GET"))
+    reply(
+        agent()
+            .get(url)
+            .header(header.0, header.1)
+            .call()
+            .expect("GET"),
+    )
 }
 
 /// POSTs a body with this content type.
@@ -143,14 +154,21 @@ pub fn post(url: &str, content_type: &str, body: &str) -> Reply {
 
 /// POSTs `name` and `number` as a form, the way a browser's form does.
 pub fn post_form(url: &str, name: &str, number: &str) -> Reply {
-    reply(agent().post(url).send_form([("name", name), ("number", number)]).expect("POST"))
+    reply(
+        agent()
+            .post(url)
+            .send_form([("name", name), ("number", number)])
+            .expect("POST"),
+    )
 }
 
 /// Sends raw bytes on a new connection and returns everything the server answered until it
 /// closed the connection (or 5 s passed).
 pub fn raw(addr: &str, bytes: &[u8]) -> String {
     let mut stream = TcpStream::connect(addr).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
     let _ = stream.write_all(bytes);
     let mut out = Vec::new();
     let _ = stream.read_to_end(&mut out);

@@ -1,0 +1,150 @@
+//! The web pages as a user meets them: headless Chromium drives the real binary.
+//!
+//! Each test shares one browser session across its steps, and saves a screenshot of every page it
+//! checks into `target/screenshots/`, so a run leaves pictures of what the pages look like.
+
+use crate::support::*;
+use crate::webdriver::Browser;
+use std::path::PathBuf;
+
+/// Where the screenshots of a run go: `screenshots/` in the cargo target folder.
+fn shot(name: &str) -> PathBuf {
+    let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    tmp.parent().unwrap().join("screenshots").join(name)
+}
+
+/// Types a name and a number into the empty form and presses Save.
+fn submit_form(b: &Browser, name: &str, number: &str) {
+    b.type_into(&b.find("#name"), name);
+    b.type_into(&b.find("#number"), number);
+    b.click(&b.find("form button[type=submit]"));
+}
+
+/// The names in the list table, in page order.
+fn listed_names(b: &Browser) -> Vec<String> {
+    let links = b.find_all("tbody td:first-child a[href^='/contacts/']");
+    links.iter().map(|a| b.text(a)).collect()
+}
+
+/// Follows a link to a contact's JSON and returns the contact the service sent.
+fn follow_to_json(b: &Browser, css: &str) -> serde_json::Value {
+    b.click(&b.find(css));
+    let text = b.text(&b.find("pre"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text:?}"))
+}
+
+#[test]
+fn the_form_saves_shows_errors_and_escapes_names() {
+    let dir = temp_dir("browser-form");
+    let svc = Service::start(&["--store", &embedded_arg(&dir)]);
+    let b = Browser::start();
+
+    b.goto(&svc.url("/"));
+    assert_eq!(b.title(), "Phonebook");
+    assert_eq!(b.text(&b.find("label[for=name]")), "Name");
+    assert_eq!(b.text(&b.find("label[for=number]")), "Number");
+    submit_form(&b, "John Doe", "+358 40 805 3254");
+    assert_eq!(b.title(), "Saved · Phonebook");
+    assert_eq!(b.text(&b.find(".saved strong")), "John Doe");
+    assert_eq!(b.text(&b.find(".saved .number")), "+358408053254");
+    assert_eq!(
+        b.prop(&b.find("#name"), "value"),
+        "",
+        "ready for the next one"
+    );
+    b.screenshot(&shot("form-saved.png"));
+    let stored = follow_to_json(&b, ".saved a[href^='/contacts/']");
+    assert_eq!(stored["number"], "+358408053254");
+
+    b.goto(&svc.url("/"));
+    submit_form(&b, "Jane Roe", "12");
+    assert_eq!(b.title(), "Error · Phonebook");
+    let note = b.find("#number ~ .error");
+    assert_eq!(b.attr(&note, "id").as_deref(), Some("number-error"));
+    assert_eq!(b.text(&note), "3 to 15 digits, got 2");
+    let number = b.find("#number");
+    assert_eq!(b.attr(&number, "aria-invalid").as_deref(), Some("true"));
+    assert_eq!(b.prop(&number, "value"), "12", "what was typed is kept");
+    assert_eq!(b.prop(&b.find("#name"), "value"), "Jane Roe");
+    assert_eq!(b.attr(&b.focused(), "id").as_deref(), Some("number"));
+    assert!(b.find_all("#name-error, .saved").is_empty());
+    b.screenshot(&shot("form-error.png"));
+    assert_eq!(get(&svc.url("/contacts/Jane%20Roe")).status, 404);
+
+    let name = "Åsa \"Öberg\" <script>alert(1)<img src=x onerror=alert(2)> & Zoë's";
+    b.goto(&svc.url("/"));
+    submit_form(&b, name, "+46 70 111 22 33");
+    assert_eq!(b.text(&b.find(".saved strong")), name);
+    assert!(b.find_all("script, img").is_empty(), "markup stays text");
+    assert_eq!(b.alert_text(), None);
+    b.screenshot(&shot("form-escaped.png"));
+    b.click(&b.find(".saved a[href^='/contacts?']"));
+    assert_eq!(b.prop(&b.find("#prefix"), "value"), name);
+    assert_eq!(listed_names(&b), [name]);
+    assert!(b.find_all("script, img").is_empty());
+    b.screenshot(&shot("list-escaped.png"));
+    let stored = follow_to_json(&b, "tbody td:first-child a");
+    assert_eq!(stored["name"], name);
+}
+
+#[test]
+fn the_list_pages_and_filters() {
+    let dir = temp_dir("browser-list");
+    let svc = Service::start(&["--store", &embedded_arg(&dir)]);
+    let names = [
+        "Émile <b>",
+        "Bo",
+        "Anton & Co",
+        "Zoë",
+        "Aino",
+        "Éva",
+        "Anna Berg",
+    ];
+    for (i, name) in names.iter().enumerate() {
+        let body = serde_json::json!({ "name": name, "number": format!("+358 40 100 200{i}") });
+        let saved = post(&svc.url("/contacts"), "application/json", &body.to_string());
+        assert_eq!(saved.status, 200, "{}", saved.body);
+    }
+    let mut sorted = names.map(String::from).to_vec();
+    sorted.sort();
+    let b = Browser::start();
+
+    b.goto(&svc.url("/contacts?limit=3"));
+    let mut seen = Vec::new();
+    for page in 1..=4 {
+        let shown = listed_names(&b);
+        assert_eq!(shown.len(), if page < 3 { 3 } else { 1 }, "page {page}");
+        seen.extend(shown);
+        assert_eq!(b.find_all("a[rel=first]").len(), usize::from(page > 1));
+        b.screenshot(&shot(&format!("list-page{page}.png")));
+        match b.find_all("a[rel=next]").first() {
+            Some(next) => b.click(next),
+            None => break,
+        }
+        assert!(page < 3, "a next link on the last page");
+    }
+    assert_eq!(seen, sorted, "every contact once, sorted by name");
+    b.click(&b.find("a[rel=first]"));
+    assert_eq!(listed_names(&b), sorted[..3]);
+
+    // A non-ASCII prefix, one contact a page: the next link must carry both.
+    b.goto(&svc.url("/contacts?limit=1"));
+    b.type_into(&b.find("#prefix"), "É");
+    b.click(&b.find("form[role=search] button"));
+    assert_eq!(listed_names(&b), ["Émile <b>"], "at {}", b.url());
+    assert_eq!(
+        b.text(&b.find("caption")),
+        "1 contact on this page whose name starts with “É”"
+    );
+    b.screenshot(&shot("list-prefix.png"));
+    b.click(&b.find("a[rel=next]"));
+    assert_eq!(listed_names(&b), ["Éva"]);
+    assert_eq!(b.prop(&b.find("#prefix"), "value"), "É");
+    assert!(b.find_all("a[rel=next]").is_empty());
+    let stored = follow_to_json(&b, "tbody td:first-child a");
+    assert_eq!(stored["name"], "Éva");
+
+    b.goto(&svc.url("/contacts?prefix=Q"));
+    assert!(listed_names(&b).is_empty());
+    assert!(b.text(&b.find("tbody")).starts_with("No contacts here."));
+}
