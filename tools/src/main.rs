@@ -5,16 +5,22 @@
 
 mod args;
 mod baseline;
+mod chart;
 mod client;
 mod csv;
 mod error;
+mod experiment;
 mod gen_users;
 mod load_users;
 mod loadtest;
 mod names;
+mod plan;
+mod procs;
 mod progress;
 mod report;
+mod results;
 mod rng;
+mod setup;
 mod slowlink;
 mod workload;
 mod zipf;
@@ -35,6 +41,7 @@ COMMANDS:
     gen-workload      write a CSV of adds and Zipf-distributed gets over those people
     baseline-server   a bare tiny_http server answering one fixed contact: the ceiling
     slowlink          a TCP proxy that delays the one link it sits on
+    experiment        run an experiment plan: start everything, measure, write tables and charts
     loadtest          replay a workload against the service: throughput, latency, errors
 ";
 
@@ -64,6 +71,7 @@ fn run() -> Result<()> {
         "gen-workload" => workload::run(parser),
         "baseline-server" => baseline::run(parser),
         "slowlink" => slowlink::run(parser),
+        "experiment" => experiment::run(parser),
         "loadtest" => loadtest::run(parser),
         "help" => {
             print!("{HELP}");
