@@ -7,6 +7,7 @@ mod args;
 mod baseline;
 mod chart;
 mod client;
+mod cost;
 mod csv;
 mod error;
 mod experiment;
@@ -39,10 +40,11 @@ COMMANDS:
     gen-users         write a reproducible CSV of realistic, unique people
     load-users        load a users file through the API or straight into a store
     gen-workload      write a CSV of adds and Zipf-distributed gets over those people
+    loadtest          replay a workload against the service: throughput, latency, errors
     baseline-server   a bare tiny_http server answering one fixed contact: the ceiling
     slowlink          a TCP proxy that delays the one link it sits on
     experiment        run an experiment plan: start everything, measure, write tables and charts
-    loadtest          replay a workload against the service: throughput, latency, errors
+    cost              the daily cost of a deployment, from a price table and measured results
 ";
 
 fn main() -> ExitCode {
@@ -72,6 +74,7 @@ fn run() -> Result<()> {
         "baseline-server" => baseline::run(parser),
         "slowlink" => slowlink::run(parser),
         "experiment" => experiment::run(parser),
+        "cost" => cost::run(parser),
         "loadtest" => loadtest::run(parser),
         "help" => {
             print!("{HELP}");
