@@ -232,16 +232,17 @@ fn render(file: &File, lines: &[Line], bytes_from: &str) -> String {
         "Daily cost of \"{}\" in {}, {} list prices looked up {} (bytes per request {bytes_from})\n\n",
         file.scenario.name, p.region, p.currency, p.looked_up
     );
+    let width = lines
+        .iter()
+        .map(|l| l.item.chars().count())
+        .max()
+        .unwrap_or(0);
     for line in lines {
-        let _ = writeln!(out, "  {:<100} {:>10.4}", line.item, line.per_day);
+        let _ = writeln!(out, "  {:<width$}  {:>9.4}", line.item, line.per_day);
     }
     let total: f64 = lines.iter().map(|l| l.per_day).sum();
-    let _ = writeln!(
-        out,
-        "  {:<100} {:>10.4}",
-        format!("total per day ({})", p.currency),
-        total
-    );
+    let label = format!("total per day ({})", p.currency);
+    let _ = writeln!(out, "  {label:<width$}  {total:>9.4}");
     let _ = writeln!(out, "\nSources: {}", p.sources.join("; "));
     out
 }
