@@ -1,11 +1,19 @@
 //! The application: what phonebook does, with no notion of HTTP.
 //!
 //! Routes call these functions with validated input and turn the results into responses; tests
-//! and tools can call them directly. This is where a cache would sit in front of the store.
+//! and tools can call them directly.
+//!
+//! The cache-aside policy lives here. A read tries the cache, and on a miss reads the store and
+//! fills the cache with `add` (never replacing an entry a writer set meanwhile). A write goes
+//! to the store first, then `set`s the cache, so a read after one's own write sees the new
+//! number. A cache failure never fails a request: the store answers.
 
+use crate::cache::{Cache, Outcome};
 use crate::contact::Contact;
 use crate::error::Error;
+use crate::metrics::{CacheEvent, Metrics, StoreOp};
 use crate::store::{Health, Store};
+use std::time::Instant;
 
 /// Most contacts one list page may ask for.
 pub const MAX_PAGE: usize = 500;
@@ -13,6 +21,8 @@ pub const MAX_PAGE: usize = 500;
 /// The service's state, shared by all workers.
 pub struct App {
     store: Box<dyn Store>,
+    cache: Option<Cache>,
+    metrics: Metrics,
 }
 
 /// One page of the contact list.
@@ -24,26 +34,59 @@ pub struct Page {
 }
 
 impl App {
+    /// An app reading the store directly, with no cache.
     pub fn new(store: Box<dyn Store>) -> App {
-        App { store }
+        App {
+            store,
+            cache: None,
+            metrics: Metrics::default(),
+        }
     }
 
-    /// The contact with this validated name.
+    /// The same app with `cache` (if any) in front of the store.
+    pub fn with_cache(self, cache: Option<Cache>) -> App {
+        App { cache, ..self }
+    }
+
+    /// The contact with this validated name: from the cache when it has it, else the store.
     pub fn get(&self, name: &str) -> Result<Contact, Error> {
-        self.store
-            .get(name)?
-            .ok_or_else(|| Error::NotFound("contact".into()))
+        let lookup = self.cache.as_ref().map(|cache| cache.get(name));
+        let event = match lookup {
+            Some(Outcome::Done(Some(contact))) => {
+                self.metrics.cache(CacheEvent::Hit);
+                return Ok(contact);
+            }
+            Some(Outcome::Done(None)) => Some(CacheEvent::Miss),
+            Some(Outcome::Failed) => Some(CacheEvent::Error),
+            Some(Outcome::Skipped) => Some(CacheEvent::Skipped),
+            None => None,
+        };
+        if let Some(event) = event {
+            self.metrics.cache(event);
+        }
+        let found = self.timed(StoreOp::Get, || self.store.get(name))?;
+        let contact = found.ok_or_else(|| Error::NotFound("contact".into()))?;
+        // Fill only after a clean miss: after a failure the server is being skipped anyway.
+        if let (Some(cache), Some(CacheEvent::Miss)) = (&self.cache, event) {
+            self.count_failure(cache.fill(&contact));
+        }
+        Ok(contact)
     }
 
-    /// Stores the contact, replacing any older number.
+    /// Stores the contact, replacing any older number, then updates the cache.
     pub fn put(&self, contact: &Contact) -> Result<(), Error> {
-        self.store.put(contact)
+        self.timed(StoreOp::Put, || self.store.put(contact))?;
+        if let Some(cache) = &self.cache {
+            self.count_failure(cache.put(contact));
+        }
+        Ok(())
     }
 
     /// A page of contacts sorted by name; `limit` must be 1 to [`MAX_PAGE`].
     pub fn list(&self, after: Option<&str>, prefix: &str, limit: usize) -> Result<Page, Error> {
         // Ask for one more than shown: whether it exists decides if there is a next page.
-        let mut contacts = self.store.list(after, prefix, limit + 1)?;
+        let mut contacts =
+            self.timed(StoreOp::List, || self.store.list(after, prefix, limit + 1))?;
         let next = if contacts.len() > limit {
             contacts.truncate(limit);
             contacts.last().map(|c| c.name.clone())
@@ -54,6 +97,32 @@ impl App {
     }
 
     pub fn health(&self) -> Health {
-        self.store.health()
+        self.timed(StoreOp::Health, || self.store.health())
+    }
+
+    /// The counters, for the request loop to record into.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Every metric in the Prometheus text format.
+    pub fn metrics_text(&self) -> String {
+        let cache_waits = self.cache.as_ref().map(|c| ("cache", c.pool_waits()));
+        self.metrics.render(cache_waits.as_slice())
+    }
+
+    fn timed<T>(&self, op: StoreOp, f: impl FnOnce() -> T) -> T {
+        let start = Instant::now();
+        let result = f();
+        self.metrics.store(op, start.elapsed());
+        result
+    }
+
+    fn count_failure(&self, outcome: Outcome<()>) {
+        match outcome {
+            Outcome::Done(()) => {}
+            Outcome::Failed => self.metrics.cache(CacheEvent::Error),
+            Outcome::Skipped => self.metrics.cache(CacheEvent::Skipped),
+        }
     }
 }

@@ -9,6 +9,7 @@ phonebook: a phone book over HTTP
 
 USAGE:
     phonebook [OPTIONS]              serve (the default)
+    phonebook flush-cache [OPTIONS]  empty every memcached server of --cache (or the file's)
 
 OPTIONS (each overrides phonebook.toml):
     --config FILE      configuration file [default: phonebook.toml if present]
@@ -28,6 +29,8 @@ RUST_LOG (e.g. RUST_LOG=warn) overrides the log level the mode sets.
 #[derive(Debug)]
 pub enum Command {
     Serve(Overrides),
+    /// `flush-cache`: empty the configured memcached servers.
+    FlushCache(Overrides),
     Help,
     Version,
 }
@@ -38,8 +41,10 @@ pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Comma
     let mut parser = lexopt::Parser::from_args(args);
     let mut over = Overrides::default();
     let bad = |e: lexopt::Error| Error::Config(format!("{e} (see --help)"));
+    let mut flush = false;
     while let Some(arg) = parser.next().map_err(bad)? {
         match arg {
+            Value(cmd) if cmd == "flush-cache" && !flush => flush = true,
             Long("config") => over.config = Some(PathBuf::from(parser.value().map_err(bad)?)),
             Long("mode") => over.mode = Some(text(&mut parser)?),
             Long("threads") => {
@@ -57,7 +62,11 @@ pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Comma
             other => return Err(bad(other.unexpected())),
         }
     }
-    Ok(Command::Serve(over))
+    Ok(if flush {
+        Command::FlushCache(over)
+    } else {
+        Command::Serve(over)
+    })
 }
 
 fn text(parser: &mut lexopt::Parser) -> Result<String, Error> {

@@ -87,7 +87,7 @@ pub struct CacheConfig {
     pub ttl_secs: u32,
     /// Connect, read and write timeout for one cache operation.
     pub timeout: Duration,
-    /// Connections kept (0: as many as worker threads).
+    /// Connections kept per memcached server (0: as many as worker threads).
     pub pool_size: usize,
 }
 

@@ -4,11 +4,13 @@
 //! and `tools/` reuse the same code. See the README's architecture section for the code map.
 
 pub mod app;
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod contact;
 pub mod embedded;
 pub mod error;
+pub mod metrics;
 pub mod page;
 pub mod pool;
 pub mod request;
@@ -25,7 +27,16 @@ use std::sync::Arc;
 pub fn serve(config: &Config) -> Result<(), Error> {
     init_logging(config.server.mode);
     let store = store::open(&config.store)?;
-    let app = Arc::new(app::App::new(store));
+    let cache = cache::Cache::open(&config.cache, config.server.workers());
+    match &config.cache.url {
+        config::CacheUrl::Off => log::info!("cache: off"),
+        config::CacheUrl::Memcache(addrs) => log::info!(
+            "cache: memcached at {} (entries live {} s)",
+            addrs.join(", "),
+            config.cache.ttl_secs
+        ),
+    }
+    let app = Arc::new(app::App::new(store).with_cache(cache));
     let server = server::Server::bind(&config.server)?;
     let stop = server.stop_handle();
     ctrlc::set_handler(move || stop.stop())
@@ -33,6 +44,14 @@ pub fn serve(config: &Config) -> Result<(), Error> {
     // Printed on stdout, whatever the log level: scripts and tests read the real port here.
     println!("phonebook listening on http://{}", server.local_addr());
     server.run(app);
+    Ok(())
+}
+
+/// Empties every memcached server the configuration names; prints each one flushed.
+pub fn flush_cache(config: &Config) -> Result<(), Error> {
+    for addr in cache::flush_all(&config.cache)? {
+        println!("flushed memcached {addr}");
+    }
     Ok(())
 }
 

@@ -18,6 +18,7 @@ fn run() -> Result<(), phonebook::error::Error> {
         Command::Help => print!("{}", cli::HELP),
         Command::Version => println!("phonebook {}", env!("CARGO_PKG_VERSION")),
         Command::Serve(over) => phonebook::serve(&phonebook::config::load(&over)?)?,
+        Command::FlushCache(over) => phonebook::flush_cache(&phonebook::config::load(&over)?)?,
     }
     Ok(())
 }

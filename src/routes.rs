@@ -11,6 +11,7 @@ use crate::page;
 use crate::request::Request;
 use crate::response::Response;
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use std::time::Instant;
 
 /// Characters left as they are in a path segment or query value.
 const KEEP: &AsciiSet = &NON_ALPHANUMERIC
@@ -26,6 +27,7 @@ enum Route {
     Contact(String),
     Health,
     Style,
+    Metrics,
 }
 
 impl Route {
@@ -35,11 +37,26 @@ impl Route {
             _ => "GET, HEAD",
         }
     }
+
+    /// The `route` label of this route's metrics (one of `metrics::ROUTES`).
+    fn label(&self) -> &'static str {
+        match self {
+            Route::Form => "form",
+            Route::Contacts => "contacts",
+            Route::Contact(_) => "contact",
+            Route::Health => "health",
+            Route::Style => "style",
+            Route::Metrics => "metrics",
+        }
+    }
 }
 
-/// Answers one request. Never panics on client input; never fails.
-pub fn handle(app: &App, req: &Request) -> Response {
-    let response = match route(app, req) {
+/// Answers one request and records it in the metrics; `received` is when it was read.
+/// Never panics on client input; never fails.
+pub fn handle(app: &App, req: &Request, received: Instant) -> Response {
+    let route = parse_route(&req.path);
+    let label = route.as_ref().map_or("none", Route::label);
+    let response = match route.and_then(|route| dispatch(app, req, route)) {
         Ok(response) => response,
         Err(Error::BadInput(msg)) if wants_html(req) && req.method == "POST" => {
             let (name, number) = form_fields(req).unwrap_or_default();
@@ -49,11 +66,13 @@ pub fn handle(app: &App, req: &Request) -> Response {
         Err(err) => Response::from_error(&err),
     };
     log::debug!("{} {} -> {}", req.method, req.path, response.status);
+    let elapsed = received.elapsed();
+    app.metrics()
+        .request(label, &req.method, response.status, elapsed);
     response
 }
 
-fn route(app: &App, req: &Request) -> Result<Response, Error> {
-    let route = parse_route(&req.path)?;
+fn dispatch(app: &App, req: &Request, route: Route) -> Result<Response, Error> {
     let method = if req.method == "HEAD" {
         "GET"
     } else {
@@ -70,6 +89,11 @@ fn route(app: &App, req: &Request) -> Result<Response, Error> {
         ("POST", Route::Contacts) => post_contact(app, req),
         ("GET", Route::Contacts) => list_contacts(app, req),
         ("GET", Route::Health) => Ok(health(app)),
+        ("GET", Route::Metrics) => Ok(Response::new(
+            200,
+            "text/plain; version=0.0.4; charset=utf-8",
+            app.metrics_text().into_bytes(),
+        )),
         // `POST /add/handle/` is the original form action; it is the one POST route on `Form`.
         ("POST", Route::Form) if req.path.starts_with("/add/handle") => post_contact(app, req),
         (_, route) => Err(Error::MethodNotAllowed(route.allow())),
@@ -88,6 +112,7 @@ fn parse_route(path: &str) -> Result<Route, Error> {
         ["contacts"] => Ok(Route::Contacts),
         ["contacts", name] | ["get", name] => Ok(Route::Contact(decode_segment(name)?)),
         ["healthz"] => Ok(Route::Health),
+        ["metrics"] => Ok(Route::Metrics),
         ["static", "style.css"] => Ok(Route::Style),
         _ => Err(Error::NotFound("route".into())),
     }

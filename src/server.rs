@@ -20,8 +20,8 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// A request handed to a worker, with the channel its answer goes back on.
-type Job = (Request, SyncSender<Response>);
+/// A request handed to a worker, when it was read, and the channel its answer goes back on.
+type Job = (Request, Instant, SyncSender<Response>);
 
 /// A bound server, not yet serving.
 pub struct Server {
@@ -102,7 +102,7 @@ impl Server {
         };
         log::info!("serving in {mode} mode with {workers} worker thread(s)");
         let conns = Arc::new(Conns::default());
-        self.accept_loop(&jobs_tx, &conns);
+        self.accept_loop(&jobs_tx, &conns, &app);
         self.drain(&conns);
         drop(jobs_tx);
         for worker in pool {
@@ -111,7 +111,7 @@ impl Server {
         log::info!("stopped");
     }
 
-    fn accept_loop(&self, jobs: &Sender<Job>, conns: &Arc<Conns>) {
+    fn accept_loop(&self, jobs: &Sender<Job>, conns: &Arc<Conns>, app: &Arc<App>) {
         let limits = Limits {
             max_header_bytes: self.config.max_header_bytes,
             max_body_bytes: self.config.max_body_bytes,
@@ -128,11 +128,12 @@ impl Server {
                     "connection limit ({}) reached: refusing one",
                     self.config.max_connections
                 );
-                refuse(stream);
+                refuse(stream, app);
                 continue;
             }
             next_id += 1;
-            self.spawn_conn(next_id, stream, limits, jobs.clone(), conns.clone());
+            let shared = (jobs.clone(), conns.clone(), app.clone());
+            self.spawn_conn(next_id, stream, limits, shared);
         }
     }
 
@@ -141,8 +142,7 @@ impl Server {
         id: u64,
         stream: TcpStream,
         limits: Limits,
-        jobs: Sender<Job>,
-        conns: Arc<Conns>,
+        (jobs, conns, app): (Sender<Job>, Arc<Conns>, Arc<App>),
     ) {
         let _ = stream.set_nodelay(true);
         let _ = stream.set_write_timeout(Some(limits.read_timeout));
@@ -155,7 +155,7 @@ impl Server {
             .name("conn".into())
             .stack_size(256 * 1024)
             .spawn(move || {
-                serve_conn(Conn::new(stream), &limits, &jobs, &stop);
+                serve_conn(Conn::new(stream), &limits, (&jobs, &app), &stop);
                 conns.open.lock().unwrap().remove(&id);
                 conns.count.fetch_sub(1, Ordering::SeqCst);
             });
@@ -179,7 +179,12 @@ impl Server {
 }
 
 /// Reads requests off one connection, has a worker answer each, writes the answers.
-fn serve_conn(mut conn: Conn, limits: &Limits, jobs: &Sender<Job>, stop: &AtomicBool) {
+fn serve_conn(
+    mut conn: Conn,
+    limits: &Limits,
+    (jobs, app): (&Sender<Job>, &App),
+    stop: &AtomicBool,
+) {
     loop {
         let request = match conn.read_request(limits) {
             Ok(Some(request)) => request,
@@ -188,7 +193,9 @@ fn serve_conn(mut conn: Conn, limits: &Limits, jobs: &Sender<Job>, stop: &Atomic
                 // The rest of the stream cannot be trusted to be at a request boundary: answer
                 // and close.
                 log::debug!("bad request: {err}");
-                let _ = Response::from_error(&err).write_to(&mut conn.stream, false, false);
+                let response = Response::from_error(&err);
+                app.metrics().rejected(response.status);
+                let _ = response.write_to(&mut conn.stream, false, false);
                 linger_close(&mut conn.stream);
                 return;
             }
@@ -196,7 +203,7 @@ fn serve_conn(mut conn: Conn, limits: &Limits, jobs: &Sender<Job>, stop: &Atomic
         let keep_alive = request.keep_alive && !stop.load(Ordering::SeqCst);
         let head_only = request.method == "HEAD";
         let (reply_tx, reply_rx) = mpsc::sync_channel(1);
-        if jobs.send((request, reply_tx)).is_err() {
+        if jobs.send((request, Instant::now(), reply_tx)).is_err() {
             return;
         }
         let Ok(response) = reply_rx.recv() else {
@@ -238,12 +245,16 @@ fn linger_close(stream: &mut TcpStream) {
 fn work(jobs: &Mutex<Receiver<Job>>, app: &App) {
     loop {
         let job = jobs.lock().unwrap().recv();
-        let Ok((request, reply)) = job else { return };
+        let Ok((request, received, reply)) = job else {
+            return;
+        };
         let response = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            routes::handle(app, &request)
+            routes::handle(app, &request, received)
         }))
         .unwrap_or_else(|_| {
             log::error!("handler panicked on {} {}", request.method, request.path);
+            let elapsed = received.elapsed();
+            app.metrics().request("none", &request.method, 500, elapsed);
             Response::json(500, r#"{"error":"internal error"}"#.into())
         });
         let _ = reply.send(response);
@@ -251,7 +262,9 @@ fn work(jobs: &Mutex<Receiver<Job>>, app: &App) {
 }
 
 /// Answers a connection over the limit with 503 and closes it.
-fn refuse(mut stream: TcpStream) {
+fn refuse(mut stream: TcpStream, app: &App) {
     let _ = stream.set_write_timeout(Some(Duration::from_millis(100)));
-    let _ = Response::from_error(&Error::TooManyConnections).write_to(&mut stream, false, false);
+    let response = Response::from_error(&Error::TooManyConnections);
+    app.metrics().rejected(response.status);
+    let _ = response.write_to(&mut stream, false, false);
 }
