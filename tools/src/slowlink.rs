@@ -180,10 +180,11 @@ fn write_delayed(
             continue;
         };
         for piece in data.chunks(PACE_BYTES) {
-            free_at = free_at.max(release);
+            // A piece arrives once its last bit has crossed the link at the rate.
+            free_at = free_at.max(release)
+                + Duration::from_secs_f64(piece.len() as f64 * 8.0 / bps as f64);
             sleep_until(free_at);
             to.write_all(piece)?;
-            free_at += Duration::from_secs_f64(piece.len() as f64 * 8.0 / bps as f64);
         }
     }
     Ok(())
