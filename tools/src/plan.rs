@@ -17,7 +17,7 @@ use std::time::Duration;
 pub struct Plan {
     /// Results go to `results/<name>/`.
     pub name: String,
-    /// Runs per configuration.
+    /// Runs per configuration [default: 3].
     #[serde(default = "three")]
     pub repeats: usize,
     #[serde(default)]
@@ -116,55 +116,46 @@ impl Default for Standin {
     }
 }
 
-/// One configuration to measure.
+/// One configuration to measure; every key but `name` has a default.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub name: String,
     /// `phonebook` or `baseline` (the bare tiny_http server).
-    #[serde(default = "phonebook")]
     pub server: String,
     /// `debug` or `production`.
-    #[serde(default = "debug")]
     pub mode: String,
-    #[serde(default = "sixteen")]
     pub threads: usize,
     /// `embedded`, `standin-pbc`, `standin-http`, or `pbc://…` / `http://…` of real nodes.
-    #[serde(default = "embedded")]
     pub store: String,
     /// Stand-in nodes to start.
-    #[serde(default = "one")]
     pub nodes: usize,
     /// `off`, `memcached`, or `memcache://host:port`.
-    #[serde(default = "off")]
     pub cache: String,
     /// Links behind a slow link: `front` (clients to service), `store`, `cache`.
-    #[serde(default)]
     pub slow: Vec<String>,
     /// Overrides the plan's load concurrency.
     pub concurrency: Option<usize>,
 }
 
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            name: String::new(),
+            server: "phonebook".into(),
+            mode: "debug".into(),
+            threads: 16,
+            store: "embedded".into(),
+            nodes: 1,
+            cache: "off".into(),
+            slow: Vec::new(),
+            concurrency: None,
+        }
+    }
+}
+
 fn three() -> usize {
     3
-}
-fn one() -> usize {
-    1
-}
-fn sixteen() -> usize {
-    16
-}
-fn phonebook() -> String {
-    "phonebook".into()
-}
-fn debug() -> String {
-    "debug".into()
-}
-fn embedded() -> String {
-    "embedded".into()
-}
-fn off() -> String {
-    "off".into()
 }
 
 impl Plan {
@@ -306,30 +297,5 @@ fn is_label(text: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_shipped_plan_is_valid() {
-        let plan = Plan::parse(include_str!("../experiments.toml")).unwrap();
-        assert!(plan.configs.len() >= 8);
-        assert!(plan.configs.iter().any(|c| c.server == "baseline"));
-    }
-
-    #[test]
-    fn mistakes_are_refused() {
-        let ok = "name = \"x\"\n[[config]]\nname = \"a\"\n";
-        assert!(Plan::parse(ok).is_ok());
-        for bad in [
-            "name = \"x\"\n",
-            "name = \"x y\"\n[[config]]\nname = \"a\"\n",
-            "name = \"x\"\n[[config]]\nname = \"a\"\n[[config]]\nname = \"a\"\n",
-            "name = \"x\"\n[[config]]\nname = \"a\"\nslow = [\"store\"]\n",
-            "name = \"x\"\n[[config]]\nname = \"a\"\ncache = \"redis\"\n",
-            "name = \"x\"\n[[config]]\nname = \"a\"\nmod = \"debug\"\n",
-            "name = \"x\"\n[load]\nduration = \"soon\"\n[[config]]\nname = \"a\"\n",
-        ] {
-            assert!(Plan::parse(bad).is_err(), "{bad}");
-        }
-    }
-}
+#[path = "plan_tests.rs"]
+mod tests;

