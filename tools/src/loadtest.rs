@@ -109,7 +109,9 @@ pub fn run_load(target: &Target, requests: &[Vec<u8>], opts: &Options) -> Result
     if opts.loops.is_none() && opts.duration.is_none() {
         return Err(Error::new("give --loops, --duration, or both"));
     }
-    let total = opts.loops.map_or(u64::MAX, |k| k * requests.len() as u64);
+    let total = opts
+        .loops
+        .map_or(u64::MAX, |k| k.saturating_mul(requests.len() as u64));
     let start = Instant::now();
     let deadline = start + opts.duration.unwrap_or(MAX_RUN);
     let next = AtomicU64::new(0);
