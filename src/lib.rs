@@ -15,6 +15,7 @@ pub mod page;
 pub mod pool;
 pub mod request;
 pub mod response;
+pub mod riak;
 pub mod routes;
 pub mod server;
 pub mod store;
@@ -26,7 +27,7 @@ use std::sync::Arc;
 /// Opens the store, binds, prints the address, and serves until SIGINT or SIGTERM.
 pub fn serve(config: &Config) -> Result<(), Error> {
     init_logging(config.server.mode);
-    let store = store::open(&config.store)?;
+    let store = store::open(&config.store, config.server.workers())?;
     let cache = cache::Cache::open(&config.cache, config.server.workers());
     match &config.cache.url {
         config::CacheUrl::Off => log::info!("cache: off"),

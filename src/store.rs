@@ -8,6 +8,7 @@
 use crate::config::{StoreConfig, StoreUrl};
 use crate::contact::Contact;
 use crate::error::Error;
+use crate::riak::{Api, Riak};
 
 /// What every backend offers. All methods are safe to call from many threads at once.
 pub trait Store: Send + Sync {
@@ -36,12 +37,21 @@ pub struct Health {
 }
 
 /// Opens the store a URL names. Fails with [`Error::Config`] or [`Error::Io`] at start-up,
-/// never later.
-pub fn open(config: &StoreConfig) -> Result<Box<dyn Store>, Error> {
+/// never later. `workers` (the server's worker threads) sizes a Riak node's socket pool when
+/// `pool_size` is 0: one socket per worker, so no worker ever waits for one.
+pub fn open(config: &StoreConfig, workers: usize) -> Result<Box<dyn Store>, Error> {
+    let pool = if config.pool_size == 0 {
+        workers
+    } else {
+        config.pool_size
+    };
+    let riak = |api, addrs: &[String]| {
+        let store = Riak::open(api, addrs, &config.bucket, config.timeout, pool);
+        Ok(Box::new(store) as Box<dyn Store>)
+    };
     match &config.url {
         StoreUrl::Embedded(path) => Ok(Box::new(crate::embedded::Embedded::open(path)?)),
-        StoreUrl::RiakPbc(_) | StoreUrl::RiakHttp(_) => Err(Error::Config(
-            "the Riak backend is not built into this version".into(),
-        )),
+        StoreUrl::RiakPbc(addrs) => riak(Api::Pbc, addrs),
+        StoreUrl::RiakHttp(addrs) => riak(Api::Http, addrs),
     }
 }

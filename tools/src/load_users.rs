@@ -103,7 +103,7 @@ pub fn via_store(
         timeout: TIMEOUT,
         pool_size: concurrency,
     };
-    let store = phonebook::store::open(&config)?;
+    let store = phonebook::store::open(&config, concurrency)?;
     let store = &*store;
     parallel(users.len(), concurrency, progress, || {
         move |i: usize| {

@@ -20,6 +20,8 @@ mod procs;
 mod progress;
 mod report;
 mod results;
+mod riak_bench;
+mod riak_standin;
 mod rng;
 mod setup;
 mod slowlink;
@@ -45,6 +47,8 @@ COMMANDS:
     slowlink          a TCP proxy that delays the one link it sits on
     experiment        run an experiment plan: start everything, measure, write tables and charts
     cost              the daily cost of a deployment, from a price table and measured results
+    riak-bench        PBC against HTTP on the Riak stand-in or real nodes
+    riak-standin      a Riak stand-in (PBC and HTTP subset) in the foreground
 ";
 
 fn main() -> ExitCode {
@@ -75,6 +79,8 @@ fn run() -> Result<()> {
         "slowlink" => slowlink::run(parser),
         "experiment" => experiment::run(parser),
         "cost" => cost::run(parser),
+        "riak-bench" => riak_bench::run(rest(parser)?).map_err(Error::new),
+        "riak-standin" => riak_standin::run(rest(parser)?).map_err(Error::new),
         "loadtest" => loadtest::run(parser),
         "help" => {
             print!("{HELP}");
@@ -84,4 +90,12 @@ fn run() -> Result<()> {
             "unknown command {other:?} (see --help)"
         ))),
     }
+}
+
+/// The arguments after the subcommand, for commands that parse their own.
+fn rest(mut parser: lexopt::Parser) -> Result<Vec<String>> {
+    Ok(parser
+        .raw_args()?
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect())
 }

@@ -1,0 +1,130 @@
+//! Faults under a sustained load: one of two Riak nodes and memcached are killed, then both come
+//! back, while clients keep reading and writing; not one request may fail.
+
+use crate::memcached::Memcached;
+use crate::riak_support::{addr_of, call, client, cluster};
+use crate::support::*;
+use riak_standin::StandinOptions;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+const CLIENTS: usize = 4;
+/// Bounds the run by count as well as by the timeline below.
+const MAX_PER_CLIENT: usize = 5_000;
+
+fn metric(svc: &Service, name: &str) -> f64 {
+    let text = get(&svc.url("/metrics")).body;
+    text.lines()
+        .filter(|l| l.starts_with(name))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+#[test]
+fn killing_and_restarting_a_riak_node_and_memcached_under_load_fails_no_request() {
+    for api in ["pbc", "http"] {
+        let nodes = cluster(2, StandinOptions::default());
+        let mut memcached = Memcached::start();
+        let port = memcached.port;
+        let dir = temp_dir(&format!("faults-{api}"));
+        let config = dir.join("phonebook.toml");
+        let addrs = format!("{},{}", addr_of(&nodes[0], api), addr_of(&nodes[1], api));
+        let text = format!(
+            "[server]\nmode = \"production\"\nthreads = 8\n\n[store]\nurl = \"{api}://{addrs}\"\n\
+             timeout_ms = 300\n\n[cache]\nurl = \"{}\"\n",
+            memcached.url()
+        );
+        std::fs::write(&config, text).unwrap();
+        let svc = Service::start(&["--config", config.to_str().unwrap()]);
+        let agent = client();
+        for i in 0..20 {
+            let reply = call(
+                &agent,
+                "POST",
+                &svc.url("/contacts"),
+                Some((&format!("Hot {i}"), "12345")),
+            );
+            assert_eq!(reply.0, 200);
+        }
+
+        let (done, failed, stop) = (
+            AtomicUsize::new(0),
+            AtomicUsize::new(0),
+            AtomicBool::new(false),
+        );
+        std::thread::scope(|s| {
+            for t in 0..CLIENTS {
+                let (svc, done, failed, stop) = (&svc, &done, &failed, &stop);
+                s.spawn(move || {
+                    let agent = client();
+                    for i in 0..MAX_PER_CLIENT {
+                        if stop.load(Ordering::SeqCst) {
+                            break;
+                        }
+                        let reply = if i % 5 == 0 {
+                            let name = format!("Writer {t} {i}");
+                            call(
+                                &agent,
+                                "POST",
+                                &svc.url("/contacts"),
+                                Some((&name, "67890")),
+                            )
+                        } else {
+                            call(
+                                &agent,
+                                "GET",
+                                &svc.url(&format!("/contacts/Hot%20{}", i % 20)),
+                                None,
+                            )
+                        };
+                        if reply.0 != 200 {
+                            eprintln!("{api}: request {t}/{i} failed: {reply:?}");
+                            failed.fetch_add(1, Ordering::SeqCst);
+                        }
+                        done.fetch_add(1, Ordering::SeqCst);
+                    }
+                });
+            }
+            let start = Instant::now();
+            let at = |ms: u64| {
+                let wait = Duration::from_millis(ms).saturating_sub(start.elapsed());
+                std::thread::sleep(wait);
+            };
+            at(500);
+            nodes[0].stop();
+            memcached.kill();
+            at(1500);
+            nodes[0].resume().expect("the node restarts on its ports");
+            memcached = Memcached::start_on(port).expect("memcached restarts on its port");
+            at(3000);
+            stop.store(true, Ordering::SeqCst);
+        });
+        let (done, failed) = (done.into_inner(), failed.into_inner());
+        println!("{api}: {done} requests through a node and memcached restart, {failed} failed");
+        assert!(done > 200, "{api}: the load ran ({done} requests)");
+        assert_eq!(failed, 0, "{api}: no request failed");
+
+        // Both came back: the node is up again and the cache answers hits again.
+        let hits_before = metric(&svc, "phonebook_cache_hits_total");
+        std::thread::sleep(Duration::from_millis(1200)); // past the cache's 1 s skip
+        for _ in 0..3 {
+            assert_eq!(
+                call(&agent, "GET", &svc.url("/contacts/Hot%201"), None).0,
+                200
+            );
+        }
+        assert!(
+            metric(&svc, "phonebook_cache_hits_total") > hits_before,
+            "{api}: hits resume"
+        );
+        let health = get(&svc.url("/healthz")).json();
+        let states: Vec<_> = health["store"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["state"].clone())
+            .collect();
+        assert!(states.iter().all(|s| s == "up"), "{api}: {states:?}");
+        drop(memcached);
+    }
+}

@@ -1,0 +1,226 @@
+//! Helpers for the Riak tests: the captured vectors, a replaying node, a plain protobuf field
+//! reader (independent of the client's codec), and services on stand-in nodes.
+
+use crate::support::{temp_dir, Service};
+use phonebook::riak::pbc::read_frame;
+use riak_standin::{Standin, StandinOptions};
+use serde_json::Value;
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// A capture file from `../shared/riak/`, or `None` (with a note) when the folder is absent.
+pub fn captures(file: &str) -> Option<Value> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/riak")
+        .join(file);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Some(serde_json::from_str(&text).expect("captures are JSON")),
+        Err(err) => {
+            eprintln!(
+                "note: skipping, no Riak captures at {}: {err}",
+                path.display()
+            );
+            None
+        }
+    }
+}
+
+pub fn hex(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("hex"))
+        .collect()
+}
+
+/// One step a replayed node expects: the request it must get, and the frame it answers.
+pub enum Exchange {
+    /// Exactly these request bytes.
+    Exact(Vec<u8>, Vec<u8>),
+    /// Any request with this message code.
+    Code(u8, Vec<u8>),
+}
+
+/// A one-connection node that checks each request frame against the script and answers the
+/// scripted frame. Joining it returns the request frames it got (and re-raises a mismatch).
+pub fn replay_server(script: Vec<Exchange>) -> (String, JoinHandle<Vec<Vec<u8>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let handle = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut got = Vec::new();
+        for step in script {
+            let (code, body) = read_frame(&mut conn).expect("a request frame");
+            let mut frame = ((body.len() + 1) as u32).to_be_bytes().to_vec();
+            frame.push(code);
+            frame.extend_from_slice(&body);
+            let answer = match step {
+                Exchange::Exact(want, answer) => {
+                    assert_eq!(frame, want, "request bytes differ from the capture");
+                    answer
+                }
+                Exchange::Code(want, answer) => {
+                    assert_eq!(code, want, "request message code");
+                    answer
+                }
+            };
+            conn.write_all(&answer).unwrap();
+            got.push(frame);
+        }
+        got
+    });
+    (addr, handle)
+}
+
+/// The fields of a protobuf body as (number, bytes), read without the client's codec: the
+/// contents of a length-delimited field, or the encoded bytes of a varint.
+pub fn proto_fields(mut body: &[u8]) -> Vec<(u64, Vec<u8>)> {
+    let mut out = Vec::new();
+    while !body.is_empty() {
+        let tag = varint(&mut body);
+        match tag & 7 {
+            0 => {
+                let before = body;
+                varint(&mut body);
+                out.push((tag >> 3, before[..before.len() - body.len()].to_vec()));
+            }
+            2 => {
+                let len = varint(&mut body) as usize;
+                out.push((tag >> 3, body[..len].to_vec()));
+                body = &body[len..];
+            }
+            other => panic!("wire type {other} not expected"),
+        }
+    }
+    out
+}
+
+fn varint(body: &mut &[u8]) -> u64 {
+    let mut value = 0u64;
+    for shift in (0..64).step_by(7) {
+        let byte = body[0];
+        *body = &body[1..];
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte < 0x80 {
+            break;
+        }
+    }
+    value
+}
+
+/// The vclock and the value of a captured put request frame.
+pub fn put_fields(frame: &[u8]) -> (Option<Vec<u8>>, Vec<u8>) {
+    let mut reader = frame;
+    let (_, body) = read_frame(&mut reader).unwrap();
+    let fields = proto_fields(&body);
+    let vclock = fields.iter().find(|f| f.0 == 3).map(|f| f.1.clone());
+    let content = &fields.iter().find(|f| f.0 == 4).expect("content").1;
+    let value = proto_fields(content)
+        .into_iter()
+        .find(|f| f.0 == 1)
+        .unwrap()
+        .1;
+    (vclock, value)
+}
+
+/// The two APIs, by their URL scheme.
+pub const APIS: [&str; 2] = ["pbc", "http"];
+
+/// `n` stand-in nodes sharing one cluster's data.
+pub fn cluster(n: usize, options: StandinOptions) -> Vec<Standin> {
+    let first = Standin::start(options.clone()).expect("start a stand-in");
+    let db = first.db();
+    let mut nodes = vec![first];
+    for _ in 1..n {
+        let options = StandinOptions {
+            db: Some(db.clone()),
+            ..options.clone()
+        };
+        nodes.push(Standin::start(options).expect("start a stand-in"));
+    }
+    nodes
+}
+
+/// The address of a node's `api`.
+pub fn addr_of(node: &Standin, api: &str) -> String {
+    match api {
+        "pbc" => node.pbc_addr.to_string(),
+        _ => node.http_addr.to_string(),
+    }
+}
+
+/// The service on these nodes through `api`, with a 300 ms store timeout. `mode` is "debug"
+/// (one worker) or "production" (four).
+pub fn riak_service(tag: &str, api: &str, nodes: &[&Standin], mode: &str) -> Service {
+    let addrs: Vec<String> = nodes.iter().map(|n| addr_of(n, api)).collect();
+    let dir = temp_dir(&format!("riak-{tag}-{api}"));
+    let config = dir.join("phonebook.toml");
+    let text = format!(
+        "[server]\nmode = \"{mode}\"\nthreads = 4\n\n[store]\nurl = \"{api}://{}\"\ntimeout_ms = 300\n",
+        addrs.join(",")
+    );
+    std::fs::write(&config, text).unwrap();
+    Service::start(&["--config", config.to_str().unwrap()])
+}
+
+/// An HTTP client with a short timeout that keeps its connections, for request loops.
+pub fn client() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .timeout_global(Some(Duration::from_secs(5)))
+        .build()
+        .into()
+}
+
+/// Status and body of a request made with `agent`.
+pub fn call(
+    agent: &ureq::Agent,
+    method: &str,
+    url: &str,
+    form: Option<(&str, &str)>,
+) -> (u16, String) {
+    let result = match (method, form) {
+        ("POST", Some((name, number))) => agent
+            .post(url)
+            .send_form([("name", name), ("number", number)]),
+        _ => agent.get(url).call(),
+    };
+    match result {
+        Ok(mut resp) => (
+            resp.status().as_u16(),
+            resp.body_mut().read_to_string().unwrap_or_default(),
+        ),
+        Err(err) => (0, err.to_string()),
+    }
+}
+
+/// A raw request to a stand-in's HTTP API: status, headers (lowercase names) and body.
+pub fn riak_http(
+    node: &Standin,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, Vec<(String, String)>, String) {
+    let url = format!("http://{}{path}", node.http_addr);
+    let mut req = ureq::http::Request::builder().method(method).uri(url);
+    for (name, value) in headers {
+        req = req.header(*name, *value);
+    }
+    let req = req.body(body.to_string()).unwrap();
+    let mut resp = client().run(req).expect("the stand-in answers");
+    let headers = resp
+        .headers()
+        .iter()
+        .map(|(n, v)| (n.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
+        .collect();
+    (
+        resp.status().as_u16(),
+        headers,
+        resp.body_mut().read_to_string().unwrap_or_default(),
+    )
+}

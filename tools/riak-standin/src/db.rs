@@ -1,0 +1,246 @@
+//! The stand-in's data: buckets of objects with versions, siblings and tombstones.
+//!
+//! Causality is modelled with one counter per cluster instead of real vector clocks: each write
+//! gets the next number, and an object's vclock is the number of its latest write. A put that
+//! carries vclock `v` has seen every sibling written at or before `v`, so it replaces those and
+//! keeps the later ones as siblings, exactly what Riak does for a client that read at `v`.
+//! With `allow_mult=false` a write always leaves one value (the newest), as Riak does.
+//! Several stand-in nodes share one [`Db`], like the nodes of a cluster share their data.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// One stored value (a sibling), or a tombstone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sibling {
+    pub value: Vec<u8>,
+    pub content_type: Vec<u8>,
+    pub vtag: String,
+    /// Seconds and microseconds since the Unix epoch.
+    pub last_mod: (u32, u32),
+    pub deleted: bool,
+    /// The write that made it.
+    written: u64,
+}
+
+/// A key's state: its latest write and its values.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Object {
+    pub version: u64,
+    pub siblings: Vec<Sibling>,
+}
+
+impl Object {
+    /// The values that are not tombstones.
+    pub fn live(&self) -> Vec<&Sibling> {
+        self.siblings.iter().filter(|s| !s.deleted).collect()
+    }
+
+    /// The opaque vclock clients get: a tag and the version, big-endian.
+    pub fn vclock(&self) -> Vec<u8> {
+        let mut out = b"sv".to_vec();
+        out.extend_from_slice(&self.version.to_be_bytes());
+        out
+    }
+}
+
+/// Reads a vclock made by [`Object::vclock`]; anything else is not one of ours.
+pub fn parse_vclock(bytes: &[u8]) -> Option<u64> {
+    let rest = bytes.strip_prefix(b"sv")?;
+    Some(u64::from_be_bytes(rest.try_into().ok()?))
+}
+
+/// What a request names: a bucket type (`default` when unset) and a bucket.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Bucket {
+    pub kind: String,
+    pub name: String,
+}
+
+impl Bucket {
+    pub fn new(kind: Option<&[u8]>, name: &[u8]) -> Bucket {
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        Bucket {
+            kind: kind.map(text).unwrap_or_else(|| "default".into()),
+            name: text(name),
+        }
+    }
+}
+
+/// A cluster's data, shared by its nodes. Cheap to clone.
+#[derive(Clone, Default)]
+pub struct Db(Arc<Mutex<Data>>);
+
+#[derive(Default)]
+struct Data {
+    /// Bucket types besides `default`, with their `allow_mult`.
+    types: HashMap<String, bool>,
+    /// Buckets of the default type with `allow_mult=true`.
+    multi: Vec<String>,
+    objects: HashMap<Bucket, BTreeMap<Vec<u8>, Object>>,
+    clock: u64,
+    /// The last timestamp handed out, so that every write is strictly newer.
+    last_stamp: (u32, u32),
+}
+
+/// Why a request cannot be served; the text is what Riak would say.
+pub type Refusal = String;
+
+impl Db {
+    fn lock(&self) -> MutexGuard<'_, Data> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Creates a bucket type (like `riak-admin bucket-type create`); new types default to
+    /// `allow_mult=true`, as in Riak.
+    pub fn create_type(&self, name: &str, allow_mult: bool) {
+        self.lock().types.insert(name.to_string(), allow_mult);
+    }
+
+    /// Sets `allow_mult` on a bucket of the default type.
+    pub fn set_allow_mult(&self, bucket: &str, allow_mult: bool) {
+        let mut data = self.lock();
+        data.multi.retain(|b| b != bucket);
+        if allow_mult {
+            data.multi.push(bucket.to_string());
+        }
+    }
+
+    /// Fails for a bucket type that does not exist, with Riak's message.
+    fn allow_mult(data: &Data, bucket: &Bucket) -> Result<bool, Refusal> {
+        if bucket.kind == "default" {
+            return Ok(data.multi.contains(&bucket.name));
+        }
+        data.types
+            .get(&bucket.kind)
+            .copied()
+            .ok_or_else(|| "no_type".to_string())
+    }
+
+    /// The object under a key, if it was ever written.
+    pub fn get(&self, bucket: &Bucket, key: &[u8]) -> Result<Option<Object>, Refusal> {
+        let data = self.lock();
+        Self::allow_mult(&data, bucket)?;
+        Ok(data.objects.get(bucket).and_then(|b| b.get(key)).cloned())
+    }
+
+    /// Writes a value (or a tombstone) as a client that read `seen` would, and returns the
+    /// object after the write.
+    pub fn put(
+        &self,
+        bucket: &Bucket,
+        key: &[u8],
+        value: Vec<u8>,
+        content_type: Vec<u8>,
+        seen: Option<u64>,
+        deleted: bool,
+    ) -> Result<Object, Refusal> {
+        let mut data = self.lock();
+        let allow_mult = Self::allow_mult(&data, bucket)?;
+        data.clock += 1;
+        let written = data.clock;
+        let last_mod = next_stamp(&mut data.last_stamp);
+        let object = data
+            .objects
+            .entry(bucket.clone())
+            .or_default()
+            .entry(key.to_vec())
+            .or_default();
+        let seen = seen.unwrap_or(0);
+        if allow_mult && !deleted {
+            object.siblings.retain(|s| s.written > seen && !s.deleted);
+        } else {
+            object.siblings.clear();
+        }
+        object.siblings.push(Sibling {
+            value,
+            content_type,
+            vtag: format!("{written:x}vt{}", last_mod.1),
+            last_mod,
+            deleted,
+            written,
+        });
+        object.version = written;
+        Ok(object.clone())
+    }
+
+    /// Keys of live objects in `min..=max` after `after`, in order, at most `limit` (0: all),
+    /// and whether more follow.
+    pub fn key_range(
+        &self,
+        bucket: &Bucket,
+        min: &[u8],
+        max: &[u8],
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<(Vec<Vec<u8>>, bool), Refusal> {
+        let data = self.lock();
+        Self::allow_mult(&data, bucket)?;
+        let Some(objects) = data.objects.get(bucket) else {
+            return Ok((Vec::new(), false));
+        };
+        if min > max {
+            return Ok((Vec::new(), false));
+        }
+        let mut keys = objects
+            .range(min.to_vec()..=max.to_vec())
+            .filter(|(k, o)| !o.live().is_empty() && after.is_none_or(|a| k.as_slice() > a))
+            .map(|(k, _)| k.clone());
+        let limit = if limit == 0 { usize::MAX } else { limit };
+        let out: Vec<_> = keys.by_ref().take(limit).collect();
+        let more = keys.next().is_some();
+        Ok((out, more))
+    }
+}
+
+/// Now, made strictly later than the previous stamp.
+fn next_stamp(last: &mut (u32, u32)) -> (u32, u32) {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let mut stamp = (now.as_secs() as u32, now.subsec_micros());
+    if stamp <= *last {
+        stamp = if last.1 >= 999_999 {
+            (last.0 + 1, 0)
+        } else {
+            (last.0, last.1 + 1)
+        };
+    }
+    *last = stamp;
+    stamp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn put(db: &Db, bucket: &Bucket, value: &str, seen: Option<u64>) -> Object {
+        let json = b"application/json".to_vec();
+        db.put(bucket, b"k", value.into(), json, seen, false)
+            .unwrap()
+    }
+
+    #[test]
+    fn stale_writes_make_siblings_only_with_allow_mult() {
+        let db = Db::default();
+        db.set_allow_mult("multi", true);
+        let (plain, multi) = (Bucket::new(None, b"plain"), Bucket::new(None, b"multi"));
+        for bucket in [&plain, &multi] {
+            let first = put(&db, bucket, "1", None);
+            put(&db, bucket, "2", None);
+            let live = db.get(bucket, b"k").unwrap().unwrap().live().len();
+            assert_eq!(live, if bucket == &multi { 2 } else { 1 });
+            let latest = db.get(bucket, b"k").unwrap().unwrap();
+            let after = put(&db, bucket, "3", Some(latest.version));
+            assert_eq!(
+                after.live().len(),
+                1,
+                "a write that saw everything replaces it"
+            );
+            assert!(after.siblings[0].last_mod > first.siblings[0].last_mod);
+        }
+        assert_eq!(parse_vclock(&Object::default().vclock()), Some(0));
+        assert!(db.get(&Bucket::new(Some(b"nope"), b"b"), b"k").is_err());
+    }
+}
