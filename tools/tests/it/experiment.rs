@@ -1,6 +1,7 @@
 //! The experiment runner end to end on a tiny plan: it starts the baseline server, the service,
-//! memcached and slow links itself, repeats each configuration, reports one it cannot run, and
-//! writes the CSV, the Markdown table and the charts; `cost` then reads the CSV.
+//! memcached, a two-node Riak stand-in and slow links itself, repeats each configuration,
+//! reports one it cannot run, and writes the CSV, the Markdown table and the charts; `cost` then
+//! reads the CSV.
 
 use crate::support::*;
 
@@ -31,6 +32,13 @@ threads = 2
 cache = "memcached"
 slow = ["cache", "front"]
 [[config]]
+name = "pbc-2nodes-slow"
+mode = "production"
+threads = 2
+store = "standin-pbc"
+nodes = 2
+slow = ["store"]
+[[config]]
 name = "cache-unreachable"
 mode = "production"
 cache = "memcache://127.0.0.1:1"
@@ -54,14 +62,26 @@ fn a_plan_runs_end_to_end_and_its_results_feed_cost() {
     let results = dir.join("it");
     let csv = std::fs::read_to_string(results.join("results.csv")).unwrap();
     let rows: Vec<&str> = csv.lines().skip(1).collect();
-    for config in ["ceiling", "prod2", "prod2-cache-slow"] {
+    for config in ["ceiling", "prod2", "prod2-cache-slow", "pbc-2nodes-slow"] {
         let runs = rows
             .iter()
             .filter(|r| r.starts_with(&format!("{config},")))
             .count();
         assert_eq!(runs, 2, "{config}: {progress}");
     }
-    assert_eq!(rows.len(), 6, "{csv}");
+    assert_eq!(rows.len(), 8, "{csv}");
+    // Every request answered 2xx, on the two-node stand-in cluster behind slow links too.
+    // (The quoted description holds commas: the errors column is the third after it.)
+    let errors = |row: &str| {
+        row.rsplit_once('"')
+            .unwrap()
+            .1
+            .split(',')
+            .nth(3)
+            .unwrap()
+            .to_string()
+    };
+    assert!(rows.iter().all(|r| errors(r).is_empty()), "{csv}");
     let md = std::fs::read_to_string(results.join("results.md")).unwrap();
     assert!(
         md.contains(
