@@ -75,13 +75,13 @@ fn run() -> Result<()> {
         "gen-users" => gen_users::run(parser),
         "load-users" => load_users::run(parser),
         "gen-workload" => workload::run(parser),
+        "loadtest" => loadtest::run(parser),
         "baseline-server" => baseline::run(parser),
         "slowlink" => slowlink::run(parser),
         "experiment" => experiment::run(parser),
         "cost" => cost::run(parser),
         "riak-bench" => riak_bench::run(rest(parser)?).map_err(Error::new),
         "riak-standin" => riak_standin::run(rest(parser)?).map_err(Error::new),
-        "loadtest" => loadtest::run(parser),
         "help" => {
             print!("{HELP}");
             Ok(())
