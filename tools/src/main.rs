@@ -1,26 +1,101 @@
-//! phonebook-tools: the experiment kit's commands, one subcommand each.
+//! The `phonebook-tools` binary: the experiment kit, one subcommand per tool.
+//!
+//! This file only picks the subcommand; each one lives in its own module, parses its own
+//! options and prints its own `--help`.
 
+mod args;
+mod baseline;
+mod chart;
+mod client;
+mod cost;
+mod csv;
+mod error;
+mod experiment;
+mod gen_users;
+mod load_users;
+mod loadtest;
+mod names;
+mod plan;
+mod procs;
+mod progress;
+mod report;
+mod results;
 mod riak_bench;
 mod riak_standin;
+mod rng;
+mod setup;
+mod slowlink;
+mod workload;
+mod zipf;
 
+use error::{Error, Result};
+use lexopt::ValueExt;
 use std::process::ExitCode;
 
+const HELP: &str = "\
+phonebook-tools: the phonebook experiment kit
+
+USAGE:
+    phonebook-tools COMMAND [OPTIONS]     (COMMAND --help explains each)
+
+COMMANDS:
+    gen-users         write a reproducible CSV of realistic, unique people
+    load-users        load a users file through the API or straight into a store
+    gen-workload      write a CSV of adds and Zipf-distributed gets over those people
+    loadtest          replay a workload against the service: throughput, latency, errors
+    baseline-server   a bare tiny_http server answering one fixed contact: the ceiling
+    slowlink          a TCP proxy that delays the one link it sits on
+    experiment        run an experiment plan: start everything, measure, write tables and charts
+    cost              the daily cost of a deployment, from a price table and measured results
+    riak-bench        PBC against HTTP on the Riak stand-in or real nodes
+    riak-standin      a Riak stand-in (PBC and HTTP subset) in the foreground
+";
+
 fn main() -> ExitCode {
-    let mut args = std::env::args().skip(1);
-    let command = args.next().unwrap_or_default();
-    let rest: Vec<String> = args.collect();
-    let result = match command.as_str() {
-        "riak-bench" => riak_bench::run(rest),
-        "riak-standin" => riak_standin::run(rest),
-        other => Err(format!(
-            "unknown command {other:?}; commands: riak-bench, riak-standin"
-        )),
-    };
-    match result {
+    match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("phonebook-tools: {err}");
             ExitCode::from(2)
         }
     }
+}
+
+fn run() -> Result<()> {
+    let mut parser = lexopt::Parser::from_env();
+    let command = match parser.next()? {
+        Some(lexopt::Arg::Value(command)) => command.string()?,
+        Some(lexopt::Arg::Short('h') | lexopt::Arg::Long("help")) | None => {
+            print!("{HELP}");
+            return Ok(());
+        }
+        Some(other) => return Err(other.unexpected().into()),
+    };
+    match command.as_str() {
+        "gen-users" => gen_users::run(parser),
+        "load-users" => load_users::run(parser),
+        "gen-workload" => workload::run(parser),
+        "loadtest" => loadtest::run(parser),
+        "baseline-server" => baseline::run(parser),
+        "slowlink" => slowlink::run(parser),
+        "experiment" => experiment::run(parser),
+        "cost" => cost::run(parser),
+        "riak-bench" => riak_bench::run(rest(parser)?).map_err(Error::new),
+        "riak-standin" => riak_standin::run(rest(parser)?).map_err(Error::new),
+        "help" => {
+            print!("{HELP}");
+            Ok(())
+        }
+        other => Err(Error::new(format!(
+            "unknown command {other:?} (see --help)"
+        ))),
+    }
+}
+
+/// The arguments after the subcommand, for commands that parse their own.
+fn rest(mut parser: lexopt::Parser) -> Result<Vec<String>> {
+    Ok(parser
+        .raw_args()?
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect())
 }

@@ -1,0 +1,117 @@
+//! The experiment runner end to end on a tiny plan: it starts the baseline server, the service,
+//! memcached, a two-node Riak stand-in and slow links itself, repeats each configuration,
+//! reports one it cannot run, and writes the CSV, the Markdown table and the charts; `cost` then
+//! reads the CSV.
+
+use crate::support::*;
+
+const PLAN: &str = r#"
+name = "it"
+repeats = 2
+[data]
+users = 150
+adds = 20
+gets = 80
+[load]
+concurrency = 2
+duration = "300ms"
+[slowlink]
+delay_ms = 1.0
+[[config]]
+name = "ceiling"
+server = "baseline"
+threads = 2
+[[config]]
+name = "prod2"
+mode = "production"
+threads = 2
+[[config]]
+name = "prod2-cache-slow"
+mode = "production"
+threads = 2
+cache = "memcached"
+slow = ["cache", "front"]
+[[config]]
+name = "pbc-2nodes-slow"
+mode = "production"
+threads = 2
+store = "standin-pbc"
+nodes = 2
+slow = ["store"]
+[[config]]
+name = "cache-unreachable"
+mode = "production"
+cache = "memcache://127.0.0.1:1"
+"#;
+
+#[test]
+fn a_plan_runs_end_to_end_and_its_results_feed_cost() {
+    let dir = temp_dir("experiment");
+    let plan = dir.join("plan.toml");
+    std::fs::write(&plan, PLAN).unwrap();
+    let out = run_tools(&[
+        "experiment",
+        "--plan",
+        plan.to_str().unwrap(),
+        "--results",
+        dir.to_str().unwrap(),
+        "--phonebook",
+        phonebook().to_str().unwrap(),
+    ]);
+    let progress = String::from_utf8_lossy(&out.stderr);
+    let results = dir.join("it");
+    let csv = std::fs::read_to_string(results.join("results.csv")).unwrap();
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    for config in ["ceiling", "prod2", "prod2-cache-slow", "pbc-2nodes-slow"] {
+        let runs = rows
+            .iter()
+            .filter(|r| r.starts_with(&format!("{config},")))
+            .count();
+        assert_eq!(runs, 2, "{config}: {progress}");
+    }
+    assert_eq!(rows.len(), 8, "{csv}");
+    // Every request answered 2xx, on the two-node stand-in cluster behind slow links too.
+    // (The quoted description holds commas: the errors column is the third after it.)
+    let errors = |row: &str| {
+        row.rsplit_once('"')
+            .unwrap()
+            .1
+            .split(',')
+            .nth(3)
+            .unwrap()
+            .to_string()
+    };
+    assert!(rows.iter().all(|r| errors(r).is_empty()), "{csv}");
+    let md = std::fs::read_to_string(results.join("results.md")).unwrap();
+    assert!(
+        md.contains(
+            "| prod2-cache-slow | production ×2, embedded, cache memcached, slow cache+front | 2 |"
+        ),
+        "{md}"
+    );
+    assert!(md.contains("`cache-unreachable`"), "{md}");
+    for chart in ["throughput.svg", "latency-p99.svg"] {
+        let svg = std::fs::read_to_string(results.join(chart)).unwrap();
+        assert!(
+            svg.starts_with("<svg") && svg.contains(">prod2<"),
+            "{chart}"
+        );
+    }
+    assert!(results.join("logs/prod2-run2.log").is_file());
+    assert!(results.join("workload.csv").is_file() && results.join("users.csv").is_file());
+    let cost = run_tools(&[
+        "cost",
+        "--prices",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/aws-prices.toml"),
+        "--results",
+        results.join("results.csv").to_str().unwrap(),
+        "--config",
+        "prod2",
+    ]);
+    let bill = String::from_utf8(cost.stdout).unwrap();
+    assert!(
+        bill.contains("total per day (USD)") && bill.contains("measured in"),
+        "{bill}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
