@@ -25,6 +25,7 @@ mod riak_standin;
 mod rng;
 mod setup;
 mod slowlink;
+mod soak;
 mod workload;
 mod zipf;
 
@@ -45,6 +46,7 @@ COMMANDS:
     loadtest          replay a workload against the service: throughput, latency, errors
     baseline-server   a bare tiny_http server answering one fixed contact: the ceiling
     slowlink          a TCP proxy that delays the one link it sits on
+    soak              a long load that samples throughput and the service's memory
     experiment        run an experiment plan: start everything, measure, write tables and charts
     cost              the daily cost of a deployment, from a price table and measured results
     riak-bench        PBC against HTTP on the Riak stand-in or real nodes
@@ -78,6 +80,7 @@ fn run() -> Result<()> {
         "loadtest" => loadtest::run(parser),
         "baseline-server" => baseline::run(parser),
         "slowlink" => slowlink::run(parser),
+        "soak" => soak::run(parser),
         "experiment" => experiment::run(parser),
         "cost" => cost::run(parser),
         "riak-bench" => riak_bench::run(rest(parser)?).map_err(Error::new),

@@ -98,3 +98,65 @@ fn loadtest_counts_exactly_what_the_service_counted() {
     assert_eq!(logged_statuses(&log), expected);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn soak_samples_throughput_and_the_service_memory() {
+    let dir = temp_dir("soak");
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    run_tools(&[
+        "gen-users",
+        "--seed",
+        "5",
+        "--count",
+        "50",
+        "--out",
+        &path("users.csv"),
+    ]);
+    let (users, workload) = (path("users.csv"), path("workload.csv"));
+    run_tools(&[
+        "gen-workload",
+        "--users",
+        &users,
+        "--adds",
+        "10",
+        "--gets",
+        "40",
+        "--out",
+        &workload,
+    ]);
+    let store = format!("embedded:{}", path("db.redb"));
+    let service = Service::start(
+        &dir,
+        &["--mode", "production", "--threads", "4", "--store", &store],
+    );
+    let (url, pid) = (service.url(), service.child.id().to_string());
+    let out = run_tools(&[
+        "soak",
+        "--target",
+        &url,
+        "--workload",
+        &path("workload.csv"),
+        "--pid",
+        &pid,
+        "--duration",
+        "2s",
+        "--interval",
+        "1s",
+        "--concurrency",
+        "4",
+    ]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().filter(|l| l.contains("req/s")).collect();
+    assert_eq!(lines.len(), 2, "one line per interval: {text}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&text[text.find('{').unwrap()..]).unwrap();
+    assert_eq!(summary["intervals"], 2);
+    let rss = summary["rss_mib_last"].as_f64().unwrap();
+    assert!(
+        rss > 0.5 && rss < 500.0,
+        "a plausible resident size: {rss} MiB"
+    );
+    assert!(summary["throughput_per_interval"][1].as_f64().unwrap() > 0.0);
+    drop(service);
+    std::fs::remove_dir_all(dir).unwrap();
+}
