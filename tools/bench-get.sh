@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# GET throughput side by side, in one run: the bare tiny_http baseline, phonebook on the
+# embedded store (cache off), and phonebook with memcached in front (warm), all in production
+# mode with the same thread count, measured with wrk in alternating rounds so that machine
+# noise hits every row alike. Also samples phonebook's resident memory under load.
+#
+#   tools/bench-get.sh [ROUNDS] [SECONDS] [THREADS]      (needs wrk, memcached, a release build)
+set -euo pipefail
+rounds=${1:-3} secs=${2:-10} threads=${3:-16}
+cd "$(dirname "$0")/.."
+bin=target/release
+[[ -x $bin/phonebook && -x $bin/phonebook-tools ]] || cargo build --release --workspace
+command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)" >&2; exit 2; }
+work=$(mktemp -d)
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+mc=$(port) base=$(port) off=$(port) on=$(port)
+memcached -u nobody -l 127.0.0.1 -p "$mc" -U 0 -t 2 & pids+=($!)
+"$bin/phonebook-tools" baseline-server --listen "127.0.0.1:$base" --threads "$threads" >/dev/null 2>&1 & pids+=($!)
+for spec in "off:$off:off" "on:$on:memcache://127.0.0.1:$mc"; do
+    IFS=: read -r name p cache <<<"$spec"
+    RUST_LOG=warn "$bin/phonebook" --mode production --threads "$threads" --listen "127.0.0.1:$p" \
+        --store "embedded:$work/$name.redb" --cache "$cache" >/dev/null & pids+=($!)
+    eval "pid_$name=$!"
+done
+sleep 1
+for p in $off $on; do
+    curl -sf -d 'name=John Doe' --data-urlencode 'number=+358408053254' "http://127.0.0.1:$p/contacts" >/dev/null
+done
+url() { echo "http://127.0.0.1:$1/contacts/John%20Doe"; }
+rss() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
+declare -A sum=()
+printf "%-28s %6s %12s %9s %9s %8s\n" row round "req/s" "p50" "p99" "rss MiB"
+for r in $(seq "$rounds"); do
+    for row in baseline embedded embedded+memcached; do
+        case $row in
+            baseline) p=$base pid= ;;
+            embedded) p=$off pid=$pid_off ;;
+            *) p=$on pid=$pid_on ;;
+        esac
+        (sleep "$((secs / 2))"; [[ -z $pid ]] || rss "$pid" >"$work/rss") &
+        out=$(wrk -t"$threads" -c"$threads" -d"${secs}s" --latency "$(url "$p")")
+        wait $!
+        rate=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+        p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
+        p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+        mem=-; [[ -z $pid ]] || mem=$(cat "$work/rss")
+        printf "%-28s %6s %12s %9s %9s %8s\n" "$row" "$r" "$rate" "$p50" "$p99" "$mem"
+        echo "$row $rate" >>"$work/rates"
+    done
+done
+echo
+python3 - "$work/rates" <<'PY'
+import statistics, sys
+rates = {}
+for line in open(sys.argv[1]):
+    row, rate = line.split()
+    rates.setdefault(row, []).append(float(rate))
+med = {row: statistics.median(v) for row, v in rates.items()}
+print("median req/s: " + ", ".join(f"{row} {m:.0f}" for row, m in med.items()))
+print("ratio to baseline: " + ", ".join(
+    f"{row} {m / med['baseline']:.2f}" for row, m in med.items() if row != "baseline"))
+PY
