@@ -323,3 +323,33 @@ fn pipelined_requests_are_answered_in_order() {
         ["11111", "22222", "33333", "11111", "33333", "22222", "22222"]
     );
 }
+
+#[test]
+fn only_the_stylesheet_is_served_and_no_path_reaches_other_files() {
+    let (svc, _dir) = start("files");
+    let css = get(&svc.url("/static/style.css"));
+    assert_eq!(
+        (css.status, css.content_type.as_str()),
+        (200, "text/css; charset=utf-8")
+    );
+    for path in [
+        "/static/../Cargo.toml",
+        "/static/%2e%2e/Cargo.toml",
+        "/static/..%2F..%2FCargo.toml",
+        "/static/index.html",
+        "/static/",
+        "/%2e%2e/%2e%2e/etc/passwd",
+        "/src/main.rs",
+        "/phonebook.toml",
+    ] {
+        let reply = raw(
+            &svc.addr,
+            format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").as_bytes(),
+        );
+        assert!(reply.starts_with("HTTP/1.1 404"), "{path}: {reply}");
+        assert!(
+            !reply.contains("[package]") && !reply.contains("root:"),
+            "{path}"
+        );
+    }
+}
