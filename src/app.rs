@@ -107,8 +107,9 @@ impl App {
 
     /// Every metric in the Prometheus text format.
     pub fn metrics_text(&self) -> String {
-        let cache_waits = self.cache.as_ref().map(|c| ("cache", c.pool_waits()));
-        self.metrics.render(cache_waits.as_slice())
+        let mut waits = vec![("store", self.store.pool_waits())];
+        waits.extend(self.cache.as_ref().map(|c| ("cache", c.pool_waits())));
+        self.metrics.render(&waits)
     }
 
     fn timed<T>(&self, op: StoreOp, f: impl FnOnce() -> T) -> T {

@@ -25,6 +25,11 @@ pub trait Store: Send + Sync {
 
     /// Whether the store answers right now, with backend details for `GET /healthz`.
     fn health(&self) -> Health;
+
+    /// How often a request waited for a pooled connection (0 for backends without a pool).
+    fn pool_waits(&self) -> u64 {
+        0
+    }
 }
 
 /// The answer of [`Store::health`].

@@ -83,6 +83,11 @@ pub(crate) trait Link: Send + Sync {
     ) -> Result<Vec<Vec<u8>>, Fail>;
     /// Forgets idle connections (after the node was found down).
     fn reset(&self);
+    /// How often a request waited for one of this node's pooled sockets (HTTP: not counted,
+    /// ureq's agent pools its own).
+    fn pool_waits(&self) -> u64 {
+        0
+    }
 }
 
 /// Which API the service speaks to Riak.
@@ -214,5 +219,9 @@ impl Store for Riak {
 
     fn health(&self) -> Health {
         self.nodes.health(&self.bucket)
+    }
+
+    fn pool_waits(&self) -> u64 {
+        self.nodes.pool_waits()
     }
 }

@@ -122,6 +122,11 @@ impl Nodes {
             .find(|i| !tried.contains(i) && nodes[*i].up.load(Ordering::Relaxed))
     }
 
+    /// Waits for a pooled socket, over all nodes.
+    pub fn pool_waits(&self) -> u64 {
+        self.shared.nodes.iter().map(|n| n.link.pool_waits()).sum()
+    }
+
     /// Pings every up node (a failure marks it down) and reports each node's state. Down nodes
     /// are left to the prober, so this never waits on a node known to be dead.
     pub fn health(&self, bucket: &str) -> Health {

@@ -298,6 +298,10 @@ impl Link for PbcNode {
     fn reset(&self) {
         self.pool.clear();
     }
+
+    fn pool_waits(&self) -> u64 {
+        self.pool.waits()
+    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! Riak clients see, overwrites without siblings, not found, error answers and listing.
 
 use crate::riak_support::*;
-use crate::support::Service;
+use crate::support::{get, temp_dir, Service};
 use riak_standin::{Standin, StandinOptions};
 
 const JOHN_JSON: &str = r#"{"name":"John Doe","number":"+358408053254"}"#;
@@ -261,4 +261,43 @@ fn a_backend_without_2i_fails_the_list_clearly_but_not_the_rest() {
         assert_eq!(status, 502, "{api}: {body}");
         assert!(body.contains("indexes_not_supported"), "{api}: {body}");
     }
+}
+
+#[test]
+fn waits_for_a_pooled_riak_socket_show_in_metrics() {
+    let node = cluster(1, StandinOptions::default()).remove(0);
+    let dir = temp_dir("riak-pool-waits");
+    let config = dir.join("phonebook.toml");
+    let text = format!(
+        "[server]\nmode = \"production\"\nthreads = 4\n\n[store]\nurl = \"pbc://{}\"\n\
+         timeout_ms = 2000\npool_size = 1\n",
+        node.pbc_addr
+    );
+    std::fs::write(&config, text).unwrap();
+    let svc = Service::start(&["--config", config.to_str().unwrap()]).owning(dir);
+    std::thread::scope(|s| {
+        for t in 0..4 {
+            let svc = &svc;
+            s.spawn(move || {
+                let agent = client();
+                for i in 0..50 {
+                    let name = format!("Pool {t} {i}");
+                    let reply = call(
+                        &agent,
+                        "POST",
+                        &svc.url("/contacts"),
+                        Some((&name, "12345")),
+                    );
+                    assert_eq!(reply.0, 200, "{reply:?}");
+                }
+            });
+        }
+    });
+    let metrics = get(&svc.url("/metrics")).body;
+    let line = metrics
+        .lines()
+        .find(|l| l.starts_with(r#"phonebook_pool_waits_total{pool="store"}"#))
+        .expect("a store pool series");
+    let waits: u64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+    assert!(waits > 0, "4 workers sharing 1 socket must wait: {line}");
 }
