@@ -23,6 +23,8 @@ const KEEP: &AsciiSet = &NON_ALPHANUMERIC
 /// What a path names.
 enum Route {
     Form,
+    /// `/add/handle/`, the original form action: an alias of `POST /contacts`.
+    Handle,
     Contacts,
     Contact(String),
     Health,
@@ -33,7 +35,7 @@ enum Route {
 impl Route {
     fn allow(&self) -> &'static str {
         match self {
-            Route::Contacts => "GET, HEAD, POST",
+            Route::Contacts | Route::Handle => "GET, HEAD, POST",
             _ => "GET, HEAD",
         }
     }
@@ -41,7 +43,7 @@ impl Route {
     /// The `route` label of this route's metrics (one of `metrics::ROUTES`).
     fn label(&self) -> &'static str {
         match self {
-            Route::Form => "form",
+            Route::Form | Route::Handle => "form",
             Route::Contacts => "contacts",
             Route::Contact(_) => "contact",
             Route::Health => "health",
@@ -79,14 +81,14 @@ fn dispatch(app: &App, req: &Request, route: Route) -> Result<Response, Error> {
         req.method.as_str()
     };
     match (method, route) {
-        ("GET", Route::Form) => Ok(Response::html(200, page::form())),
+        ("GET", Route::Form | Route::Handle) => Ok(Response::html(200, page::form())),
         ("GET", Route::Style) => Ok(Response::new(
             200,
             "text/css; charset=utf-8",
             page::STYLE.into(),
         )),
         ("GET", Route::Contact(name)) => get_contact(app, &name),
-        ("POST", Route::Contacts) => post_contact(app, req),
+        ("POST", Route::Contacts | Route::Handle) => post_contact(app, req),
         ("GET", Route::Contacts) => list_contacts(app, req),
         ("GET", Route::Health) => Ok(health(app)),
         ("GET", Route::Metrics) => Ok(Response::new(
@@ -94,8 +96,6 @@ fn dispatch(app: &App, req: &Request, route: Route) -> Result<Response, Error> {
             "text/plain; version=0.0.4; charset=utf-8",
             app.metrics_text().into_bytes(),
         )),
-        // `POST /add/handle/` is the original form action; it is the one POST route on `Form`.
-        ("POST", Route::Form) if req.path.starts_with("/add/handle") => post_contact(app, req),
         (_, route) => Err(Error::MethodNotAllowed(route.allow())),
     }
 }
@@ -108,7 +108,8 @@ fn parse_route(path: &str) -> Result<Route, Error> {
         .unwrap_or(path);
     let segments: Vec<&str> = trimmed.split('/').skip(1).collect();
     match segments.as_slice() {
-        [""] | ["add"] | ["add", "handle"] => Ok(Route::Form),
+        [""] | ["add"] => Ok(Route::Form),
+        ["add", "handle"] => Ok(Route::Handle),
         ["contacts"] => Ok(Route::Contacts),
         ["contacts", name] | ["get", name] => Ok(Route::Contact(decode_segment(name)?)),
         ["healthz"] => Ok(Route::Health),

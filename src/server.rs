@@ -58,8 +58,17 @@ impl StopHandle {
 /// Open connections, so that stopping can close the idle ones at once.
 #[derive(Default)]
 struct Conns {
-    open: Mutex<HashMap<u64, TcpStream>>,
+    /// Each connection's write half, shared with the workers that answer on it.
+    open: Mutex<HashMap<u64, Arc<TcpStream>>>,
     count: AtomicUsize,
+}
+
+impl Conns {
+    /// A connection ended (or never started serving).
+    fn forget(&self, id: u64) {
+        self.open.lock().unwrap().remove(&id);
+        self.count.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Server {
@@ -155,21 +164,23 @@ impl Server {
     ) {
         let _ = stream.set_nodelay(true);
         let _ = stream.set_write_timeout(Some(limits.read_timeout));
-        if let Ok(clone) = stream.try_clone() {
-            conns.open.lock().unwrap().insert(id, clone);
-        }
+        let Ok(out) = stream.try_clone().map(Arc::new) else {
+            return;
+        };
+        conns.open.lock().unwrap().insert(id, out.clone());
         conns.count.fetch_add(1, Ordering::SeqCst);
         let stop = self.stop.clone();
+        let done = conns.clone();
         let spawned = thread::Builder::new()
             .name("conn".into())
             .stack_size(256 * 1024)
             .spawn(move || {
-                serve_conn(Conn::new(stream), &limits, (&jobs, &app), &stop);
-                conns.open.lock().unwrap().remove(&id);
-                conns.count.fetch_sub(1, Ordering::SeqCst);
+                serve_conn(Conn::new(stream), out, &limits, (&jobs, &app), &stop);
+                done.forget(id);
             });
         if spawned.is_err() {
             log::error!("cannot spawn a connection thread");
+            conns.forget(id);
         }
     }
 
@@ -190,13 +201,11 @@ impl Server {
 /// Reads requests off one connection, has a worker answer each, writes the answers.
 fn serve_conn(
     mut conn: Conn,
+    out: Arc<TcpStream>,
     limits: &Limits,
     (jobs, app): (&Sender<Job>, &App),
     stop: &AtomicBool,
 ) {
-    let Ok(out) = conn.stream.try_clone().map(Arc::new) else {
-        return;
-    };
     // The worker writes the answer itself, so the reader goes straight back to reading: one
     // thread hand-off per request instead of two. The next request is dispatched only once the
     // previous answer is written, which keeps pipelined answers in order; for a client that
