@@ -18,14 +18,6 @@ fn service(tag: &str, mc: &Memcached, extra: &[&str]) -> Service {
     Service::start(&args).owning(dir)
 }
 
-/// The value of an unlabelled metric (or of one full `name{labels}` series); 0 when absent.
-fn metric(svc: &Service, series: &str) -> u64 {
-    let text = get(&svc.url("/metrics")).body;
-    text.lines()
-        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
-        .map_or(0, |v| v.parse().unwrap())
-}
-
 fn number_of(svc: &Service, name: &str) -> String {
     let reply = get(&svc.url(&format!("/contacts/{}", encode(name))));
     assert_eq!(reply.status, 200, "{name:?}: {}", reply.body);

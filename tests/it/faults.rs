@@ -12,14 +12,6 @@ const CLIENTS: usize = 4;
 /// Bounds the run by count as well as by the timeline below.
 const MAX_PER_CLIENT: usize = 5_000;
 
-fn metric(svc: &Service, name: &str) -> f64 {
-    let text = get(&svc.url("/metrics")).body;
-    text.lines()
-        .filter(|l| l.starts_with(name))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
-}
-
 #[test]
 fn killing_and_restarting_a_riak_node_and_memcached_under_load_fails_no_request() {
     for api in ["pbc", "http"] {

@@ -5,7 +5,7 @@
 use crate::support::*;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
-use std::net::{Shutdown, TcpStream};
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 /// A tiny deterministic generator (SplitMix64), so a failing request can be reproduced.
@@ -200,16 +200,9 @@ fn hostile(rng: &mut Rng) -> Vec<u8> {
 
 /// Sends the request, half-closes, and returns the status code of the answer (0: none).
 fn send(addr: &str, bytes: &[u8]) -> u16 {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let _ = stream.write_all(bytes);
-    let _ = stream.shutdown(Shutdown::Write);
-    let mut answer = Vec::new();
-    let _ = stream.read_to_end(&mut answer);
-    let text = String::from_utf8_lossy(&answer);
-    text.split(' ')
+    let answer = raw(addr, bytes);
+    answer
+        .split(' ')
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(0)
@@ -331,24 +324,11 @@ fn slow_and_half_closed_clients_cannot_hold_the_server() {
         );
     }
     // A client that sends a complete request and half-closes still gets its answer.
-    let answer = raw_half_closed(&svc.addr, b"GET /contacts/Fast HTTP/1.1\r\nHost: t\r\n\r\n");
+    let answer = raw(&svc.addr, b"GET /contacts/Fast HTTP/1.1\r\nHost: t\r\n\r\n");
     assert!(
         answer.starts_with("HTTP/1.1 200") && answer.ends_with("\"12345\"}"),
         "{answer}"
     );
-}
-
-fn raw_half_closed(addr: &str, bytes: &[u8]) -> String {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
-    // The server may answer and close before all is sent (a refusal, a 431): not an error.
-    let _ = stream.write_all(bytes);
-    let _ = stream.shutdown(Shutdown::Write);
-    let mut out = Vec::new();
-    let _ = stream.read_to_end(&mut out);
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[test]
@@ -360,7 +340,7 @@ fn connections_over_the_limit_are_refused_and_the_rest_served() {
         .map(|_| TcpStream::connect(&svc.addr).unwrap())
         .collect();
     std::thread::sleep(Duration::from_millis(200));
-    let answer = raw_half_closed(&svc.addr, b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
+    let answer = raw(&svc.addr, b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
     assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
     assert!(answer.contains("too many connections"));
     drop(idle);
@@ -380,7 +360,7 @@ fn oversized_heads_get_431() {
         "GET /contacts/{} HTTP/1.1\r\nHost: t\r\n\r\n",
         "a".repeat(9000)
     );
-    assert!(raw_half_closed(&svc.addr, long_line.as_bytes()).starts_with("HTTP/1.1 431"));
+    assert!(raw(&svc.addr, long_line.as_bytes()).starts_with("HTTP/1.1 431"));
     let endless = "GET / HTTP/1.1\r\nX: ".to_string() + &"b".repeat(100_000);
-    assert!(raw_half_closed(&svc.addr, endless.as_bytes()).starts_with("HTTP/1.1 431"));
+    assert!(raw(&svc.addr, endless.as_bytes()).starts_with("HTTP/1.1 431"));
 }

@@ -2,7 +2,7 @@
 //! Riak clients see, overwrites without siblings, not found, error answers and listing.
 
 use crate::riak_support::*;
-use crate::support::{get, temp_dir, Service};
+use crate::support::{metric, temp_dir, Service};
 use riak_standin::{Standin, StandinOptions};
 
 const JOHN_JSON: &str = r#"{"name":"John Doe","number":"+358408053254"}"#;
@@ -293,11 +293,6 @@ fn waits_for_a_pooled_riak_socket_show_in_metrics() {
             });
         }
     });
-    let metrics = get(&svc.url("/metrics")).body;
-    let line = metrics
-        .lines()
-        .find(|l| l.starts_with(r#"phonebook_pool_waits_total{pool="store"}"#))
-        .expect("a store pool series");
-    let waits: u64 = line.rsplit(' ').next().unwrap().parse().unwrap();
-    assert!(waits > 0, "4 workers sharing 1 socket must wait: {line}");
+    let waits = metric(&svc, r#"phonebook_pool_waits_total{pool="store"}"#);
+    assert!(waits > 0, "4 workers sharing 1 socket must wait: {waits}");
 }

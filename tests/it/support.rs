@@ -191,15 +191,26 @@ pub fn post_form(url: &str, name: &str, number: &str) -> Reply {
     )
 }
 
-/// Sends raw bytes on a new connection and returns everything the server answered until it
-/// closed the connection (or 5 s passed).
+/// Sends raw bytes on a new connection, half-closes it, and returns everything the server
+/// answered until it closed the connection (or 10 s passed). The server may answer and close
+/// before all is sent (a refusal, a 431): that is not an error here.
 pub fn raw(addr: &str, bytes: &[u8]) -> String {
     let mut stream = TcpStream::connect(addr).unwrap();
     stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
+        .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
     let _ = stream.write_all(bytes);
+    let _ = stream.shutdown(std::net::Shutdown::Write);
     let mut out = Vec::new();
     let _ = stream.read_to_end(&mut out);
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The value of an unlabelled metric (or of one full `name{labels}` series) in the service's
+/// `/metrics`; 0 when absent.
+pub fn metric(svc: &Service, series: &str) -> u64 {
+    let text = get(&svc.url("/metrics")).body;
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .map_or(0, |v| v.parse().unwrap())
 }
