@@ -41,35 +41,14 @@ fn the_plan_replays_the_workload_with_every_sample_a_success() {
     let dir = temp_dir("jmeter");
     let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
     let store = format!("embedded:{}", path("db.redb"));
-    run_tools(&[
-        "gen-users",
-        "--seed",
-        "4",
-        "--count",
-        "200",
-        "--out",
-        &path("users.csv"),
-    ]);
-    run_tools(&[
-        "load-users",
-        "--quiet",
-        "--store",
-        &store,
-        &path("users.csv"),
-    ]);
-    run_tools(&[
-        "gen-workload",
-        "--users",
-        &path("users.csv"),
-        "--adds",
-        "20",
-        "--new-users",
-        "4",
-        "--gets",
-        "80",
-        "--out",
-        &path("workload.csv"),
-    ]);
+    let data = DataSet {
+        seed: 4,
+        users: 200,
+        adds: 20,
+        new_users: 4,
+        gets: 80,
+    };
+    prepare(&dir, &data, Some(&store));
     let service = Service::start(
         &dir,
         &["--mode", "production", "--threads", "4", "--store", &store],

@@ -33,35 +33,14 @@ fn loadtest_counts_exactly_what_the_service_counted() {
     let dir = temp_dir("loadtest");
     let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
     let store = format!("embedded:{}", path("db.redb"));
-    run_tools(&[
-        "gen-users",
-        "--seed",
-        "3",
-        "--count",
-        "300",
-        "--out",
-        &path("users.csv"),
-    ]);
-    run_tools(&[
-        "load-users",
-        "--quiet",
-        "--store",
-        &store,
-        &path("users.csv"),
-    ]);
-    run_tools(&[
-        "gen-workload",
-        "--users",
-        &path("users.csv"),
-        "--adds",
-        "40",
-        "--new-users",
-        "8",
-        "--gets",
-        "160",
-        "--out",
-        &path("workload.csv"),
-    ]);
+    let data = DataSet {
+        seed: 3,
+        users: 300,
+        adds: 40,
+        new_users: 8,
+        gets: 160,
+    };
+    prepare(&dir, &data, Some(&store));
     // Gets of names nobody added: the service must answer 404 and the runner count them.
     let mut workload = std::fs::read_to_string(path("workload.csv")).unwrap();
     for i in 0..10 {
@@ -103,27 +82,14 @@ fn loadtest_counts_exactly_what_the_service_counted() {
 fn soak_samples_throughput_and_the_service_memory() {
     let dir = temp_dir("soak");
     let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
-    run_tools(&[
-        "gen-users",
-        "--seed",
-        "5",
-        "--count",
-        "50",
-        "--out",
-        &path("users.csv"),
-    ]);
-    let (users, workload) = (path("users.csv"), path("workload.csv"));
-    run_tools(&[
-        "gen-workload",
-        "--users",
-        &users,
-        "--adds",
-        "10",
-        "--gets",
-        "40",
-        "--out",
-        &workload,
-    ]);
+    let data = DataSet {
+        seed: 5,
+        users: 50,
+        adds: 10,
+        new_users: 1,
+        gets: 40,
+    };
+    prepare(&dir, &data, None);
     let store = format!("embedded:{}", path("db.redb"));
     let service = Service::start(
         &dir,

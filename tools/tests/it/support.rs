@@ -136,3 +136,51 @@ pub fn get(addr: &str, path: &str) -> (u16, String) {
         .unwrap_or_default();
     (status, body)
 }
+
+/// The sizes of a test data set: `users` people from `seed`, then a workload of `adds` (of
+/// which `new_users` are new people) and `gets`.
+pub struct DataSet {
+    pub seed: u64,
+    pub users: usize,
+    pub adds: usize,
+    pub new_users: usize,
+    pub gets: usize,
+}
+
+/// Writes `users.csv` and `workload.csv` into `dir` with the tools themselves, loading the
+/// users straight into `store` first when one is given.
+pub fn prepare(dir: &Path, data: &DataSet, store: Option<&str>) {
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    let (users, workload) = (path("users.csv"), path("workload.csv"));
+    let (seed, count) = (data.seed.to_string(), data.users.to_string());
+    run_tools(&[
+        "gen-users",
+        "--seed",
+        &seed,
+        "--count",
+        &count,
+        "--out",
+        &users,
+    ]);
+    if let Some(store) = store {
+        run_tools(&["load-users", "--quiet", "--store", store, &users]);
+    }
+    let (adds, new, gets) = (
+        data.adds.to_string(),
+        data.new_users.to_string(),
+        data.gets.to_string(),
+    );
+    run_tools(&[
+        "gen-workload",
+        "--users",
+        &users,
+        "--adds",
+        &adds,
+        "--new-users",
+        &new,
+        "--gets",
+        &gets,
+        "--out",
+        &workload,
+    ]);
+}
