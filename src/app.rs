@@ -27,7 +27,7 @@ pub struct App {
 
 /// One page of the contact list.
 #[derive(Debug)]
-pub struct Page {
+pub struct ContactPage {
     pub contacts: Vec<Contact>,
     /// The `after` value of the next page, when there is one.
     pub next: Option<String>,
@@ -83,7 +83,12 @@ impl App {
     }
 
     /// A page of contacts sorted by name; `limit` must be 1 to [`MAX_PAGE`].
-    pub fn list(&self, after: Option<&str>, prefix: &str, limit: usize) -> Result<Page, Error> {
+    pub fn list(
+        &self,
+        after: Option<&str>,
+        prefix: &str,
+        limit: usize,
+    ) -> Result<ContactPage, Error> {
         // Ask for one more than shown: whether it exists decides if there is a next page.
         let mut contacts =
             self.timed(StoreOp::List, || self.store.list(after, prefix, limit + 1))?;
@@ -93,7 +98,7 @@ impl App {
         } else {
             None
         };
-        Ok(Page { contacts, next })
+        Ok(ContactPage { contacts, next })
     }
 
     pub fn health(&self) -> Health {

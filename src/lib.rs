@@ -3,22 +3,19 @@
 //! The binary is a thin shell over [`serve`] and [`flush_cache`]; everything lives here so that the integration tests
 //! and `tools/` reuse the same code. See the README's architecture section for the code map.
 
+#![forbid(unsafe_code)]
+
 pub mod app;
 pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod contact;
-pub mod embedded;
 pub mod error;
+pub mod http;
 pub mod metrics;
-pub mod page;
 pub mod pool;
-pub mod request;
-pub mod response;
-pub mod riak;
-pub mod routes;
-pub mod server;
 pub mod store;
+pub mod url;
 
 use config::{Config, Mode};
 use error::Error;
@@ -38,7 +35,7 @@ pub fn serve(config: &Config) -> Result<(), Error> {
         ),
     }
     let app = Arc::new(app::App::new(store).with_cache(cache));
-    let server = server::Server::bind(&config.server)?;
+    let server = http::Server::bind(&config.server)?;
     let stop = server.stop_handle();
     ctrlc::set_handler(move || stop.stop())
         .map_err(|e| Error::Config(format!("cannot install the signal handler: {e}")))?;

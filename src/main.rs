@@ -1,5 +1,7 @@
 //! The `phonebook` binary: parse the command line, run, turn an error into an exit code.
 
+#![forbid(unsafe_code)]
+
 use phonebook::cli::{self, Command};
 use std::process::ExitCode;
 

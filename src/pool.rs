@@ -17,16 +17,16 @@ use std::time::{Duration, Instant};
 
 /// Makes new connections for a pool.
 pub trait Connect: Send + Sync {
-    type Conn: Send;
+    type Socket: Send;
     /// Opens one connection (with whatever timeouts the connection needs).
-    fn connect(&self) -> io::Result<Self::Conn>;
+    fn connect(&self) -> io::Result<Self::Socket>;
 }
 
 /// A bounded FIFO pool of connections made by `M`.
 pub struct Pool<M: Connect> {
     maker: M,
     max: usize,
-    state: Mutex<State<M::Conn>>,
+    state: Mutex<State<M::Socket>>,
     freed: Condvar,
     waits: AtomicU64,
 }
@@ -98,7 +98,7 @@ impl<M: Connect> Pool<M> {
         (state.idle.len(), state.out)
     }
 
-    fn guard(&self, conn: M::Conn) -> Pooled<'_, M> {
+    fn guard(&self, conn: M::Socket) -> Pooled<'_, M> {
         Pooled {
             pool: self,
             conn: Some(conn),
@@ -106,7 +106,7 @@ impl<M: Connect> Pool<M> {
         }
     }
 
-    fn give_back(&self, conn: Option<M::Conn>) {
+    fn give_back(&self, conn: Option<M::Socket>) {
         let mut state = self.state.lock().unwrap();
         state.out -= 1;
         if let Some(conn) = conn {
@@ -120,7 +120,7 @@ impl<M: Connect> Pool<M> {
 /// A borrowed connection; returns to the pool on drop unless marked broken.
 pub struct Pooled<'a, M: Connect> {
     pool: &'a Pool<M>,
-    conn: Option<M::Conn>,
+    conn: Option<M::Socket>,
     broken: bool,
 }
 
@@ -132,14 +132,14 @@ impl<M: Connect> Pooled<'_, M> {
 }
 
 impl<M: Connect> Deref for Pooled<'_, M> {
-    type Target = M::Conn;
-    fn deref(&self) -> &M::Conn {
+    type Target = M::Socket;
+    fn deref(&self) -> &M::Socket {
         self.conn.as_ref().expect("present until drop")
     }
 }
 
 impl<M: Connect> DerefMut for Pooled<'_, M> {
-    fn deref_mut(&mut self) -> &mut M::Conn {
+    fn deref_mut(&mut self) -> &mut M::Socket {
         self.conn.as_mut().expect("present until drop")
     }
 }
@@ -158,7 +158,7 @@ mod tests {
 
     struct Counter(AtomicUsize);
     impl Connect for Counter {
-        type Conn = usize;
+        type Socket = usize;
         fn connect(&self) -> io::Result<usize> {
             Ok(self.0.fetch_add(1, Ordering::SeqCst))
         }

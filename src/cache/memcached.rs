@@ -30,9 +30,9 @@ impl Maker {
 }
 
 impl Connect for Maker {
-    type Conn = Conn;
+    type Socket = McSocket;
 
-    fn connect(&self) -> io::Result<Conn> {
+    fn connect(&self) -> io::Result<McSocket> {
         let mut last = io::Error::new(io::ErrorKind::NotFound, "no address");
         for addr in self.addr.to_socket_addrs()? {
             match TcpStream::connect_timeout(&addr, self.timeout) {
@@ -40,7 +40,7 @@ impl Connect for Maker {
                     stream.set_read_timeout(Some(self.timeout))?;
                     stream.set_write_timeout(Some(self.timeout))?;
                     stream.set_nodelay(true)?;
-                    return Ok(Conn {
+                    return Ok(McSocket {
                         reader: BufReader::new(stream),
                     });
                 }
@@ -52,11 +52,11 @@ impl Connect for Maker {
 }
 
 /// One memcached connection speaking the text protocol.
-pub(super) struct Conn {
+pub(super) struct McSocket {
     reader: BufReader<TcpStream>,
 }
 
-impl Conn {
+impl McSocket {
     /// `get`: the value stored under `key`, if any.
     pub(super) fn get(&mut self, key: &str) -> io::Result<Option<Vec<u8>>> {
         self.send(format!("get {key}\r\n").as_bytes())?;

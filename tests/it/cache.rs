@@ -25,7 +25,7 @@ fn number_of(svc: &Service, name: &str) -> String {
 }
 
 fn encode(name: &str) -> String {
-    phonebook::routes::encode_segment(name)
+    phonebook::url::encode_segment(name)
 }
 
 fn flush(mc_url: &str) -> std::process::Output {

@@ -182,7 +182,7 @@ fn markup_in_names_is_escaped_in_html() {
         "{}",
         list.body
     );
-    let path = format!("/contacts/{}", phonebook::routes::encode_segment(name));
+    let path = format!("/contacts/{}", phonebook::url::encode_segment(name));
     let json = get(&svc.url(&path));
     assert_eq!(
         json.json()["name"],

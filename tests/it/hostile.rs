@@ -62,7 +62,7 @@ const HOSTILE_NAMES: &[&str] = &[
 fn form_body(rng: &mut Rng) -> String {
     let name = rng.pick(HOSTILE_NAMES);
     let number = rng.pick(BAD_NUMBERS);
-    let encode = phonebook::routes::encode_segment;
+    let encode = phonebook::url::encode_segment;
     // Markup and `..` names are valid names, so they always come with an invalid number.
     match rng.below(6) {
         0 => format!("name={}&number={}", encode(name), encode(number)),

@@ -3,10 +3,9 @@
 //! store puts exactly those bytes on the wire when a replayed node answers with the captures.
 
 use crate::riak_support::{captures, hex, put_fields, replay_server, Exchange};
-use phonebook::riak::pbc::{self, empty_frame, frame, read_frame};
-use phonebook::riak::proto::*;
-use phonebook::riak::replies::*;
-use phonebook::riak::{Api, Riak};
+use phonebook::store::riak::wire::*;
+use phonebook::store::riak::wire::{self as pbc, empty_frame, frame, read_frame};
+use phonebook::store::riak::{Api, Riak};
 use phonebook::store::Store;
 use serde_json::Value;
 use std::time::Duration;

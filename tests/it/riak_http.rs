@@ -4,7 +4,7 @@
 
 use crate::riak_support::captures;
 use phonebook::contact::Contact;
-use phonebook::riak::{Api, Riak};
+use phonebook::store::riak::{Api, Riak};
 use phonebook::store::Store;
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};

@@ -4,9 +4,9 @@
 
 use crate::riak_support::{captures, hex, proto_fields};
 use crate::support::raw;
-use phonebook::riak::pbc::{frame, read_frame};
-use phonebook::riak::proto::{code, Content, PutReq};
-use phonebook::riak::replies::ObjectResp;
+use phonebook::store::riak::wire::ObjectResp;
+use phonebook::store::riak::wire::{code, Content, PutReq};
+use phonebook::store::riak::wire::{frame, read_frame};
 use riak_standin::{Standin, StandinOptions};
 use serde_json::Value;
 use std::io::Write;
@@ -89,7 +89,7 @@ fn the_standin_answers_the_captured_pbc_requests_like_riak() {
             let (_, body) = read_frame(&mut &request[..]).unwrap();
             let fields = proto_fields(&body);
             let field = |n: u64| &fields.iter().find(|f| f.0 == n).unwrap().1;
-            let content: Content = phonebook::riak::pbc::decode(field(4)).unwrap();
+            let content: Content = phonebook::store::riak::wire::decode(field(4)).unwrap();
             let req = PutReq {
                 bucket: field(1),
                 key: field(2),
@@ -114,7 +114,7 @@ fn the_standin_answers_the_captured_pbc_requests_like_riak() {
         }
         let (code, body) = &got[0];
         if name == "get_found" {
-            let object: ObjectResp = phonebook::riak::pbc::decode(body).unwrap();
+            let object: ObjectResp = phonebook::store::riak::wire::decode(body).unwrap();
             vclock = object.vclock.unwrap();
         }
         if matches!(

@@ -2,7 +2,7 @@
 //! reader (independent of the client's codec), and services on stand-in nodes.
 
 use crate::support::{temp_dir, Service};
-use phonebook::riak::pbc::read_frame;
+use phonebook::store::riak::wire::read_frame;
 use riak_standin::{Standin, StandinOptions};
 use serde_json::Value;
 use std::io::Write;

@@ -5,8 +5,9 @@
 //! internet (bytes per request × requests per day, with the monthly free allowance taken off
 //! before the per-GB rate applies). Bytes per request can come from measured results.
 
+use crate::args;
+use crate::data::csv;
 use crate::error::{io_context, Error, Result};
-use crate::{args, csv};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -223,7 +224,7 @@ pub fn bytes_per_request(path: &Path, config: Option<&str>) -> Result<f64> {
     if values.is_empty() {
         return Err(Error::new(format!("{}: no matching rows", path.display())));
     }
-    Ok(crate::results::Spread::of(&values).median)
+    Ok(crate::experiment::results::Spread::of(&values).median)
 }
 
 fn render(file: &File, lines: &[Line], bytes_from: &str) -> String {

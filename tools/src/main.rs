@@ -3,31 +3,17 @@
 //! This file only picks the subcommand; each one lives in its own module, parses its own
 //! options and prints its own `--help`.
 
+#![forbid(unsafe_code)]
+
 mod args;
-mod baseline;
-mod chart;
-mod client;
 mod cost;
-mod csv;
+mod data;
 mod error;
 mod experiment;
-mod gen_users;
-mod load_users;
-mod loadtest;
-mod names;
-mod plan;
-mod procs;
+mod load;
+mod net;
 mod progress;
-mod report;
-mod results;
-mod riak_bench;
-mod riak_standin;
-mod rng;
-mod setup;
-mod slowlink;
-mod soak;
-mod workload;
-mod zipf;
+mod riak;
 
 use error::{Error, Result};
 use lexopt::ValueExt;
@@ -74,17 +60,17 @@ fn run() -> Result<()> {
         Some(other) => return Err(other.unexpected().into()),
     };
     match command.as_str() {
-        "gen-users" => gen_users::run(parser),
-        "load-users" => load_users::run(parser),
-        "gen-workload" => workload::run(parser),
-        "loadtest" => loadtest::run(parser),
-        "baseline-server" => baseline::run(parser),
-        "slowlink" => slowlink::run(parser),
-        "soak" => soak::run(parser),
+        "gen-users" => data::users::run(parser),
+        "load-users" => load::load_users::run(parser),
+        "gen-workload" => data::workload::run(parser),
+        "loadtest" => load::loadtest::run(parser),
+        "baseline-server" => net::baseline::run(parser),
+        "slowlink" => net::slowlink::run(parser),
+        "soak" => load::soak::run(parser),
         "experiment" => experiment::run(parser),
         "cost" => cost::run(parser),
-        "riak-bench" => riak_bench::run(rest(parser)?).map_err(Error::new),
-        "riak-standin" => riak_standin::run(rest(parser)?).map_err(Error::new),
+        "riak-bench" => riak::bench::run(rest(parser)?).map_err(Error::new),
+        "riak-standin" => riak::standin::run(rest(parser)?).map_err(Error::new),
         "help" => {
             print!("{HELP}");
             Ok(())

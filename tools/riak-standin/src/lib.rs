@@ -9,6 +9,8 @@
 //! cannot share a misreading. It uses std only: a thread per connection, loopback, bounded
 //! frames, heads and bodies, and at most [`MAX_CONNECTIONS`] open connections.
 
+#![forbid(unsafe_code)]
+
 mod db;
 mod encoding;
 mod pb;

@@ -1,0 +1,15 @@
+//! The HTTP front: everything that knows HTTP, and nothing else does.
+//!
+//! A request travels down this folder in order: `server` accepts a connection and runs the
+//! workers, `request` reads one request off it within the limits, `routes` maps it to a call on
+//! the app (and an error to a status code, in one place), `page` renders the HTML answers, and
+//! `response` puts the answer on the wire. Below this folder, `app`, `store` and `cache` never
+//! see a header or a status code.
+
+pub mod page;
+pub mod request;
+pub mod response;
+pub mod routes;
+pub mod server;
+
+pub use server::Server;

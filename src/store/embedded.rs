@@ -1,0 +1,202 @@
+//! The embedded store: contacts in one redb database file, the default backend.
+//!
+//! redb is a pure-Rust, crash-safe B-tree store: each put is its own transaction committed with
+//! `Durability::Immediate` (an fsync) before the client hears "saved", so an acknowledged write
+//! survives a crash or `kill -9`. Keys are the names, so listing is an ordered range scan.
+//!
+//! An fsync costs milliseconds and redb runs one write transaction at a time, so puts are
+//! group-committed: the first writer to find no commit running takes every put queued so far
+//! into one transaction, and the others wait for it. Each put still returns only after the
+//! commit that contains it, so the guarantee is unchanged; concurrent writers share one fsync.
+
+use crate::contact::Contact;
+use crate::error::Error;
+use crate::store::{Health, Store};
+use redb::{Database, ReadableDatabase, ReadableTableMetadata, TableDefinition};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+
+/// name → number.
+const CONTACTS: TableDefinition<&str, &str> = TableDefinition::new("contacts");
+
+/// redb caches pages up to this size (its default is 1 GiB); plenty for a phone book.
+const CACHE_BYTES: usize = 16 * 1024 * 1024;
+
+/// A phone book in a single file.
+pub struct Embedded {
+    db: Database,
+    path: PathBuf,
+    queue: Mutex<Queue>,
+    committed: Condvar,
+}
+
+/// The outcome of the commit that held a put, set once by the writer that ran it.
+type Commit = Arc<OnceLock<Result<(), String>>>;
+
+/// Puts waiting for the next commit.
+#[derive(Default)]
+struct Queue {
+    pending: Vec<(Contact, Commit)>,
+    committing: bool,
+}
+
+impl Embedded {
+    /// Opens the file, creating it and its folder if missing.
+    pub fn open(path: &Path) -> Result<Embedded, Error> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        let db = Database::builder()
+            .set_cache_size(CACHE_BYTES)
+            .create(path)
+            .map_err(|e| Error::Config(format!("cannot open {}: {e}", path.display())))?;
+        // Create the table up front so readers never see "table does not exist".
+        let tx = db.begin_write().map_err(store_err)?;
+        tx.open_table(CONTACTS).map_err(store_err)?;
+        tx.commit().map_err(store_err)?;
+        Ok(Embedded {
+            db,
+            path: path.to_path_buf(),
+            queue: Mutex::default(),
+            committed: Condvar::new(),
+        })
+    }
+
+    /// Writes a batch of puts in one transaction (one fsync).
+    fn commit(&self, batch: &[(Contact, Commit)]) -> Result<(), String> {
+        let tx = self.db.begin_write().map_err(|e| e.to_string())?;
+        {
+            let mut table = tx.open_table(CONTACTS).map_err(|e| e.to_string())?;
+            for (contact, _) in batch {
+                table
+                    .insert(contact.name.as_str(), contact.number.as_str())
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        tx.commit().map_err(|e| e.to_string())
+    }
+}
+
+fn store_err(err: impl std::fmt::Display) -> Error {
+    Error::Store(err.to_string())
+}
+
+impl Store for Embedded {
+    fn get(&self, name: &str) -> Result<Option<Contact>, Error> {
+        let tx = self.db.begin_read().map_err(store_err)?;
+        let table = tx.open_table(CONTACTS).map_err(store_err)?;
+        let found = table.get(name).map_err(store_err)?;
+        Ok(found.map(|number| Contact {
+            name: name.to_string(),
+            number: number.value().to_string(),
+        }))
+    }
+
+    fn put(&self, contact: &Contact) -> Result<(), Error> {
+        let outcome = Commit::default();
+        let mut queue = self.queue.lock().unwrap();
+        queue.pending.push((contact.clone(), outcome.clone()));
+        loop {
+            if let Some(result) = outcome.get() {
+                return result.clone().map_err(Error::Store);
+            }
+            if queue.committing {
+                queue = self.committed.wait(queue).unwrap();
+                continue;
+            }
+            // No commit running: this writer commits everything queued, its own put included.
+            queue.committing = true;
+            let batch = std::mem::take(&mut queue.pending);
+            drop(queue);
+            let result = self.commit(&batch);
+            for (_, slot) in &batch {
+                let _ = slot.set(result.clone());
+            }
+            queue = self.queue.lock().unwrap();
+            queue.committing = false;
+            self.committed.notify_all();
+        }
+    }
+
+    fn list(&self, after: Option<&str>, prefix: &str, limit: usize) -> Result<Vec<Contact>, Error> {
+        let start = match after {
+            Some(after) if after > prefix => after,
+            _ => prefix,
+        };
+        let tx = self.db.begin_read().map_err(store_err)?;
+        let table = tx.open_table(CONTACTS).map_err(store_err)?;
+        let mut out = Vec::with_capacity(limit.min(500));
+        for entry in table.range(start..).map_err(store_err)? {
+            let (name, number) = entry.map_err(store_err)?;
+            let name = name.value();
+            if !name.starts_with(prefix) || out.len() == limit {
+                break;
+            }
+            if Some(name) != after {
+                out.push(Contact {
+                    name: name.to_string(),
+                    number: number.value().to_string(),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    fn health(&self) -> Health {
+        let count = (|| {
+            let tx = self.db.begin_read().map_err(store_err)?;
+            let table = tx.open_table(CONTACTS).map_err(store_err)?;
+            table.len().map_err(store_err)
+        })();
+        let detail = serde_json::json!({
+            "backend": "embedded",
+            "path": self.path.display().to_string(),
+            "contacts": count.as_ref().ok(),
+        });
+        Health {
+            ok: count.is_ok(),
+            detail,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_store(tag: &str) -> (Embedded, PathBuf) {
+        let dir = std::env::temp_dir().join(format!("phonebook-unit-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = Embedded::open(&dir.join("db.redb")).unwrap();
+        (store, dir)
+    }
+
+    #[test]
+    fn put_overwrites_and_list_pages_by_prefix() {
+        let (store, dir) = temp_store("list");
+        for (name, number) in [
+            ("Anna", "111"),
+            ("Anton", "222"),
+            ("Bo", "333"),
+            ("Anna", "444"),
+        ] {
+            store.put(&Contact::parse(name, number).unwrap()).unwrap();
+        }
+        assert_eq!(store.get("Anna").unwrap().unwrap().number, "444");
+        assert_eq!(store.get("Nobody").unwrap(), None);
+        let names = |v: Vec<Contact>| v.into_iter().map(|c| c.name).collect::<Vec<_>>();
+        assert_eq!(
+            names(store.list(None, "An", 10).unwrap()),
+            ["Anna", "Anton"]
+        );
+        assert_eq!(
+            names(store.list(Some("Anna"), "An", 10).unwrap()),
+            ["Anton"]
+        );
+        assert_eq!(names(store.list(None, "", 2).unwrap()), ["Anna", "Anton"]);
+        assert_eq!(names(store.list(Some("Anton"), "", 2).unwrap()), ["Bo"]);
+        assert!(store.health().ok);
+        drop(store);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -1,0 +1,198 @@
+//! One Riak node over its HTTP API, through one `ureq` agent shared by all nodes.
+//!
+//! The agent keeps connections alive (up to the pool size per node) and bounds every call by the
+//! store timeout. Objects live at `/buckets/{bucket}/keys/{key}` with the key percent-encoded.
+//! A 404 is "not found", also for a tombstone (`X-Riak-Deleted`), whose vclock is still kept for
+//! the next put. A 300 (siblings) is asked for as `multipart/mixed`, one part per sibling. The
+//! vclock travels as the `X-Riak-Vclock` header text, sent back unchanged.
+
+use super::multipart::{boundary, http_date, multipart};
+use super::{Fail, Link, Object, Sibling};
+use crate::url::{encode_bytes, encode_segment};
+use std::time::Duration;
+use ureq::http::{HeaderMap, Response};
+use ureq::Body;
+
+/// The largest answer body read (siblings included).
+const MAX_BODY: u64 = 16 * 1024 * 1024;
+
+/// Siblings as one multipart answer, and a plain value otherwise.
+const ACCEPT: &str = "multipart/mixed, */*;q=0.5";
+
+/// The agent all nodes of one store share: it keeps up to `per_host` idle connections to each
+/// node and bounds every call by `timeout`.
+pub(crate) fn agent(timeout: Duration, per_host: usize, hosts: usize) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        // Riak answers siblings with 300 Multiple Choices: an answer to read, not a redirect.
+        .max_redirects(0)
+        .timeout_global(Some(timeout))
+        .timeout_connect(Some(timeout))
+        .max_idle_connections_per_host(per_host.max(1))
+        .max_idle_connections(per_host.max(1) * hosts.max(1))
+        .build()
+        .into()
+}
+
+/// One node over HTTP.
+pub(crate) struct HttpNode {
+    addr: String,
+    base: String,
+    agent: ureq::Agent,
+}
+
+impl HttpNode {
+    /// A node at `host:port`, reached through the store's shared agent.
+    pub fn new(addr: &str, agent: ureq::Agent) -> HttpNode {
+        HttpNode {
+            addr: addr.to_string(),
+            base: format!("http://{addr}"),
+            agent,
+        }
+    }
+
+    fn key_url(&self, bucket: &str, key: &str) -> String {
+        format!(
+            "{}/buckets/{}/keys/{}",
+            self.base,
+            encode_segment(bucket),
+            encode_segment(key)
+        )
+    }
+
+    fn down(&self, err: impl std::fmt::Display) -> Fail {
+        Fail::Down(format!("{}: {err}", self.addr))
+    }
+
+    /// Reads the whole (bounded) body; a body cut short means the node broke mid-answer.
+    fn body(&self, resp: &mut Response<Body>) -> Result<Vec<u8>, Fail> {
+        resp.body_mut()
+            .with_config()
+            .limit(MAX_BODY)
+            .read_to_vec()
+            .map_err(|e| self.down(e))
+    }
+
+    /// An answer with an unexpected status: Riak's error text becomes the message.
+    fn riak_error(&self, mut resp: Response<Body>) -> Fail {
+        let status = resp.status();
+        let text = self.body(&mut resp).unwrap_or_default();
+        let text = String::from_utf8_lossy(&text);
+        Fail::Riak(format!("HTTP {status}: {}", text.trim()))
+    }
+}
+
+impl Link for HttpNode {
+    fn ping(&self) -> Result<(), Fail> {
+        let mut resp = self
+            .agent
+            .get(format!("{}/ping", self.base))
+            .call()
+            .map_err(|e| self.down(e))?;
+        match resp.status().as_u16() {
+            200 => self.body(&mut resp).map(drop),
+            _ => Err(self.riak_error(resp)),
+        }
+    }
+
+    fn fetch(&self, bucket: &str, key: &str, head: bool) -> Result<Object, Fail> {
+        let url = self.key_url(bucket, key);
+        let req = if head {
+            self.agent.head(url)
+        } else {
+            self.agent.get(url)
+        };
+        let mut resp = req
+            .header("Accept", ACCEPT)
+            .call()
+            .map_err(|e| self.down(e))?;
+        let vclock = header(resp.headers(), "x-riak-vclock").map(|v| v.as_bytes().to_vec());
+        let status = resp.status().as_u16();
+        let siblings = match status {
+            404 => Vec::new(),
+            200 => {
+                let modified = last_modified(resp.headers());
+                let value = self.body(&mut resp)?;
+                vec![Sibling { value, modified }]
+            }
+            300 => {
+                let content_type = header(resp.headers(), "content-type").unwrap_or_default();
+                let body = self.body(&mut resp)?;
+                match boundary(&content_type) {
+                    Some(b) => multipart(&body, &b),
+                    None if head => Vec::new(),
+                    None => {
+                        let why = "300 Multiple Choices without a multipart body";
+                        return Err(Fail::Riak(why.into()));
+                    }
+                }
+            }
+            _ => return Err(self.riak_error(resp)),
+        };
+        Ok(Object { vclock, siblings })
+    }
+
+    fn store(
+        &self,
+        bucket: &str,
+        key: &str,
+        value: &[u8],
+        vclock: Option<&[u8]>,
+    ) -> Result<(), Fail> {
+        let mut req = self
+            .agent
+            .put(self.key_url(bucket, key))
+            .header("Content-Type", "application/json");
+        if let Some(vclock) = vclock {
+            req = req.header("X-Riak-Vclock", vclock);
+        }
+        let mut resp = req.send(value).map_err(|e| self.down(e))?;
+        match resp.status().as_u16() {
+            200 | 204 => self.body(&mut resp).map(drop),
+            _ => Err(self.riak_error(resp)),
+        }
+    }
+
+    fn key_range(
+        &self,
+        bucket: &str,
+        min: &[u8],
+        max: &[u8],
+        limit: u32,
+    ) -> Result<Vec<Vec<u8>>, Fail> {
+        let url = format!(
+            "{}/buckets/{}/index/$key/{}/{}?max_results={limit}",
+            self.base,
+            encode_segment(bucket),
+            encode_bytes(min),
+            encode_bytes(max),
+        );
+        let mut resp = self.agent.get(url).call().map_err(|e| self.down(e))?;
+        if resp.status() != 200 {
+            return Err(self.riak_error(resp));
+        }
+        #[derive(serde::Deserialize)]
+        struct Keys {
+            keys: Vec<String>,
+        }
+        let body = self.body(&mut resp)?;
+        let keys: Keys = serde_json::from_slice(&body).map_err(|e| self.down(e))?;
+        Ok(keys.keys.into_iter().map(String::into_bytes).collect())
+    }
+
+    fn reset(&self) {
+        // The agent's pool checks a connection before reusing it; nothing to drop here.
+    }
+}
+
+fn header(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+fn last_modified(headers: &HeaderMap) -> (u32, u32) {
+    let secs = header(headers, "last-modified").and_then(|d| http_date(&d));
+    (secs.unwrap_or(0), 0)
+}

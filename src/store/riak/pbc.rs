@@ -1,0 +1,329 @@
+//! Riak's Protocol Buffers transport: frames on a TCP socket, and one node reached through it.
+//!
+//! A frame is a 4-byte big-endian length (of the code byte plus the body), a 1-byte message
+//! code, then the protobuf body. A length is checked against [`MAX_FRAME`] before anything is
+//! allocated, so a corrupt or hostile peer cannot make us reserve gigabytes. Every socket has
+//! connect, read and write timeouts, so a hung node costs one timeout, never a stuck worker.
+//! After any I/O or framing error the socket is in an unknown state: it is marked broken and
+//! closed, never returned to the pool. An `RpbErrorResp` is a complete answer: the socket stays
+//! good and the error carries Riak's own message.
+
+use super::proto::{self, code, Content, GetReq, IndexReq, PutReq};
+use super::replies::{self, ErrorResp, KeysResp, ObjectResp};
+use super::{Fail, Link, Object, Sibling};
+use crate::pool::{Connect, Pool, Pooled};
+use quick_protobuf::{MessageRead, MessageWrite};
+use std::io::{self, BufReader, Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::time::Duration;
+
+/// The largest frame accepted (code plus body). A phone book object is under 1 KiB; this leaves
+/// room for many siblings and long key listings.
+pub const MAX_FRAME: usize = 16 * 1024 * 1024;
+
+/// Encodes a whole frame: length, code, body.
+pub fn frame<M: MessageWrite>(code: u8, msg: &M) -> Vec<u8> {
+    let len = msg.get_size() + 1;
+    let mut out = Vec::with_capacity(4 + len);
+    out.extend_from_slice(&(len as u32).to_be_bytes());
+    out.push(code);
+    out.extend_from_slice(&proto::encode(msg));
+    out
+}
+
+/// A frame with no body (ping, server info).
+pub fn empty_frame(code: u8) -> Vec<u8> {
+    vec![0, 0, 0, 1, code]
+}
+
+/// Reads one frame and returns its code and body. Fails with `InvalidData` for a zero or
+/// too large length.
+pub fn read_frame(r: &mut impl Read) -> io::Result<(u8, Vec<u8>)> {
+    let mut head = [0u8; 5];
+    r.read_exact(&mut head[..4])?;
+    let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
+    if len == 0 || len > MAX_FRAME {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("frame length {len} outside 1..={MAX_FRAME}"),
+        ));
+    }
+    r.read_exact(&mut head[4..])?;
+    let mut body = vec![0u8; len - 1];
+    r.read_exact(&mut body)?;
+    Ok((head[4], body))
+}
+
+/// An open socket to one node.
+pub struct PbcSocket {
+    stream: BufReader<TcpStream>,
+    /// Calls answered on this socket: a socket with none is fresh from `connect`.
+    answered: u64,
+}
+
+impl PbcSocket {
+    /// Connects to `addr` (every address it resolves to, in turn) with `timeout` for the
+    /// connection and for each later read and write.
+    pub fn open(addr: &str, timeout: Duration) -> io::Result<PbcSocket> {
+        let mut last = io::Error::new(io::ErrorKind::NotFound, "no address");
+        for sa in addr.to_socket_addrs()? {
+            match TcpStream::connect_timeout(&sa, timeout) {
+                Ok(stream) => {
+                    stream.set_read_timeout(Some(timeout))?;
+                    stream.set_write_timeout(Some(timeout))?;
+                    // Requests are single small frames; waiting to coalesce them only adds delay.
+                    stream.set_nodelay(true)?;
+                    return Ok(PbcSocket {
+                        stream: BufReader::new(stream),
+                        answered: 0,
+                    });
+                }
+                Err(err) => last = err,
+            }
+        }
+        Err(last)
+    }
+
+    /// Sends one request frame and reads the answer, which must carry code `want` (or be an
+    /// `RpbErrorResp`). Returns the answer's body.
+    pub fn call(&mut self, request: &[u8], want: u8) -> Result<Vec<u8>, CallError> {
+        self.stream.get_mut().write_all(request)?;
+        let answer = self.receive(want);
+        self.answered += 1;
+        answer
+    }
+
+    /// Reads one more answer frame (for streamed answers such as a key listing).
+    pub fn receive(&mut self, want: u8) -> Result<Vec<u8>, CallError> {
+        let (got, body) = read_frame(&mut self.stream)?;
+        if got == want {
+            return Ok(body);
+        }
+        if got == code::ERROR_RESP {
+            let err: ErrorResp = decode(&body)?;
+            let msg = String::from_utf8_lossy(&err.errmsg).into_owned();
+            return Err(CallError::Riak(msg));
+        }
+        Err(CallError::Io(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("expected message code {want}, got {got}"),
+        )))
+    }
+}
+
+/// Decodes a body; a body that does not decode is a protocol error on this socket.
+pub fn decode<'a, M: MessageRead<'a>>(body: &'a [u8]) -> io::Result<M> {
+    replies::decode(body).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))
+}
+
+/// Why a call failed.
+#[derive(Debug)]
+pub enum CallError {
+    /// The socket or the bytes on it failed: the socket is unusable.
+    Io(io::Error),
+    /// Riak answered with `RpbErrorResp`: the socket is fine.
+    Riak(String),
+}
+
+impl From<io::Error> for CallError {
+    fn from(err: io::Error) -> CallError {
+        CallError::Io(err)
+    }
+}
+
+/// Opens sockets to one node for its pool.
+pub struct Connector {
+    pub addr: String,
+    pub timeout: Duration,
+}
+
+impl Connect for Connector {
+    type Socket = PbcSocket;
+    /// Fails with an [`Unreachable`] inside the error, which tells a node that cannot be reached
+    /// from a pool that had no free socket.
+    fn connect(&self) -> io::Result<PbcSocket> {
+        PbcSocket::open(&self.addr, self.timeout)
+            .map_err(|e| io::Error::new(e.kind(), Unreachable(e)))
+    }
+}
+
+/// A failed connection attempt, as opposed to waiting in vain for a pooled socket.
+#[derive(Debug)]
+pub struct Unreachable(pub io::Error);
+
+impl std::fmt::Display for Unreachable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "connect: {}", self.0)
+    }
+}
+
+impl std::error::Error for Unreachable {}
+
+/// One node over Protocol Buffers: its address and its pool of sockets.
+pub(crate) struct PbcNode {
+    addr: String,
+    pool: Pool<Connector>,
+    timeout: Duration,
+}
+
+impl PbcNode {
+    /// A node keeping at most `pool_size` sockets; none is opened yet.
+    pub fn new(addr: &str, timeout: Duration, pool_size: usize) -> PbcNode {
+        let connector = Connector {
+            addr: addr.to_string(),
+            timeout,
+        };
+        PbcNode {
+            addr: addr.to_string(),
+            pool: Pool::new(connector, pool_size),
+            timeout,
+        }
+    }
+
+    /// Borrows a socket and makes one call. A socket that fails is closed; when it had sat in
+    /// the pool, the call is made once more on a fresh socket: the node may have restarted and
+    /// closed its old sockets, which says nothing about its health now. A timeout is not
+    /// retried here: a slow node stays slow, and the caller moves on to another node.
+    fn call(&self, request: &[u8], want: u8) -> Result<Vec<u8>, Fail> {
+        let addr = &self.addr;
+        for _ in 0..2 {
+            let mut conn: Pooled<'_, Connector> = match self.pool.get(self.timeout) {
+                Ok(conn) => conn,
+                Err(e) if e.get_ref().is_some_and(|inner| inner.is::<Unreachable>()) => {
+                    return Err(Fail::Down(format!("{addr}: {e}")));
+                }
+                Err(e) => return Err(Fail::Busy(format!("{addr}: no free socket: {e}"))),
+            };
+            let reused = conn.answered > 0;
+            match conn.call(request, want) {
+                Ok(body) => return Ok(body),
+                Err(CallError::Riak(msg)) => return Err(Fail::Riak(msg)),
+                Err(CallError::Io(err)) => {
+                    conn.mark_broken();
+                    let slow = matches!(
+                        err.kind(),
+                        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+                    );
+                    if !reused || slow {
+                        return Err(Fail::Down(format!("{addr}: {err}")));
+                    }
+                    drop(conn);
+                    self.pool.clear();
+                }
+            }
+        }
+        Err(Fail::Down(format!("{addr}: fresh socket failed too")))
+    }
+}
+
+/// A body that does not decode means the stream is out of step: treat it like an I/O error.
+fn decoded<'a, M: MessageRead<'a>>(body: &'a [u8], addr: &str) -> Result<M, Fail> {
+    decode(body).map_err(|e| Fail::Down(format!("{addr}: {e}")))
+}
+
+impl Link for PbcNode {
+    fn ping(&self) -> Result<(), Fail> {
+        self.call(&empty_frame(code::PING_REQ), code::PING_RESP)
+            .map(drop)
+    }
+
+    fn fetch(&self, bucket: &str, key: &str, head: bool) -> Result<Object, Fail> {
+        let req = GetReq {
+            bucket: bucket.as_bytes(),
+            key: key.as_bytes(),
+            head,
+            deletedvclock: head,
+            bucket_type: None,
+        };
+        let body = self.call(&frame(code::GET_REQ, &req), code::GET_RESP)?;
+        let resp: ObjectResp = decoded(&body, &self.addr)?;
+        let siblings = resp
+            .content
+            .into_iter()
+            .filter(|c| !c.deleted)
+            .map(|c| Sibling {
+                value: c.value,
+                modified: (c.last_mod.unwrap_or(0), c.last_mod_usecs.unwrap_or(0)),
+            })
+            .collect();
+        Ok(Object {
+            vclock: resp.vclock,
+            siblings,
+        })
+    }
+
+    fn store(
+        &self,
+        bucket: &str,
+        key: &str,
+        value: &[u8],
+        vclock: Option<&[u8]>,
+    ) -> Result<(), Fail> {
+        let content = Content {
+            value: value.to_vec(),
+            content_type: Some(b"application/json".to_vec()),
+            ..Content::default()
+        };
+        let req = PutReq {
+            bucket: bucket.as_bytes(),
+            key: key.as_bytes(),
+            vclock,
+            content: &content,
+            return_body: false,
+            return_head: false,
+            bucket_type: None,
+        };
+        self.call(&frame(code::PUT_REQ, &req), code::PUT_RESP)
+            .map(drop)
+    }
+
+    fn key_range(
+        &self,
+        bucket: &str,
+        min: &[u8],
+        max: &[u8],
+        limit: u32,
+    ) -> Result<Vec<Vec<u8>>, Fail> {
+        let req = IndexReq {
+            bucket: bucket.as_bytes(),
+            index: b"$key",
+            range_min: min,
+            range_max: max,
+            max_results: Some(limit),
+        };
+        let body = self.call(&frame(code::INDEX_REQ, &req), code::INDEX_RESP)?;
+        let resp: KeysResp = decoded(&body, &self.addr)?;
+        Ok(resp.keys)
+    }
+
+    fn reset(&self) {
+        self.pool.clear();
+    }
+
+    fn pool_waits(&self) -> u64 {
+        self.pool.waits()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    #[test]
+    fn a_full_pool_is_busy_but_a_closed_port_is_down() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let node = PbcNode::new(&addr, Duration::from_millis(50), 1);
+        let held = node.pool.get(Duration::ZERO).unwrap();
+        assert!(
+            matches!(node.ping(), Err(Fail::Busy(_))),
+            "waiting is not the node's fault"
+        );
+        drop(held);
+        drop(listener);
+        // The socket is reset, and a new one would be refused: the node is down.
+        assert!(matches!(node.ping(), Err(Fail::Down(_))));
+        assert!(matches!(node.ping(), Err(Fail::Down(msg)) if msg.contains("connect")));
+    }
+}

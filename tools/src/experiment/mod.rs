@@ -1,0 +1,296 @@
+//! `experiment`: runs a plan's configurations against real processes and writes the results.
+//!
+//! For each configuration: start its store, cache and slow links (`setup.rs`); start the
+//! service once to load the users; then, for each of the repeats, empty the cache, start a fresh
+//! service, replay the workload (`loadtest::run_load`, in this process), and stop the service.
+//! A configuration that cannot start (say, no Riak backend or no memcached here) is reported as
+//! not measured, and the others still run.
+
+pub mod chart;
+pub mod plan;
+pub mod procs;
+pub mod results;
+pub mod setup;
+
+use crate::args;
+use crate::data::users;
+use crate::data::workload::{self, Spec};
+use crate::error::{io_context, Error, Result};
+use crate::load::client::Target;
+use crate::load::load_users;
+use crate::load::loadtest::{self, Options};
+use phonebook::contact::Contact;
+use plan::{Config, Plan};
+use procs::Proc;
+use results::Record;
+use setup::Setup;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+const HELP: &str = "\
+phonebook-tools experiment: run an experiment plan and write its results
+
+USAGE:
+    phonebook-tools experiment --plan FILE [OPTIONS]
+
+OPTIONS:
+    --plan FILE          the plan, e.g. tools/experiments.toml
+    --results DIR        where results/<name>/ goes [default: results]
+    --phonebook PATH     the service binary [default: `phonebook` next to this program]
+    --only NAME          run only this configuration (repeatable)
+    --repeats N          override the plan's repeats
+
+Writes results.csv (one row per run), results.md (median and spread per configuration),
+throughput.svg and latency-p99.svg, plus the data set, the workload and every process's log.
+";
+
+/// Everything the runs of a plan share.
+struct Runner {
+    plan: Plan,
+    dir: PathBuf,
+    tools: PathBuf,
+    phonebook: PathBuf,
+    users: Vec<Contact>,
+    rows: Vec<workload::Row>,
+    /// Whether `phonebook flush-cache` exists (else memcached is emptied with `flush_all`).
+    flush_command: Option<bool>,
+}
+
+pub fn run(mut parser: lexopt::Parser) -> Result<()> {
+    use lexopt::prelude::*;
+    let (mut plan_file, mut results, mut phonebook) =
+        (None::<PathBuf>, PathBuf::from("results"), None);
+    let (mut only, mut repeats) = (Vec::new(), None);
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Long("plan") => plan_file = Some(args::path(&mut parser)?),
+            Long("results") => results = args::path(&mut parser)?,
+            Long("phonebook") => phonebook = Some(args::path(&mut parser)?),
+            Long("only") => only.push(args::text(&mut parser)?),
+            Long("repeats") => repeats = Some(args::number(&mut parser, "repeats")?),
+            Short('h') | Long("help") => {
+                print!("{HELP}");
+                return Ok(());
+            }
+            other => return Err(other.unexpected().into()),
+        }
+    }
+    let mut plan = Plan::read(&args::required(plan_file, "plan")?)?;
+    if let Some(n) = repeats {
+        plan.repeats = n;
+    }
+    if let Some(missing) = only
+        .iter()
+        .find(|n| !plan.configs.iter().any(|c| &c.name == *n))
+    {
+        return Err(Error::new(format!(
+            "--only {missing}: no such configuration"
+        )));
+    }
+    if !only.is_empty() {
+        plan.configs.retain(|c| only.contains(&c.name));
+    }
+    let tools = std::env::current_exe()?;
+    let phonebook = phonebook.unwrap_or_else(|| tools.with_file_name("phonebook"));
+    if !phonebook.is_file() {
+        return Err(Error::new(format!(
+            "no service binary at {} (build it, or give --phonebook)",
+            phonebook.display()
+        )));
+    }
+    let dir = prepare_dir(&results.join(&plan.name))?;
+    let mut runner = Runner::new(plan, dir, tools, phonebook)?;
+    runner.run_all()
+}
+
+/// Creates the results folder (and its `logs/` and `data/`), emptying old logs and data.
+fn prepare_dir(dir: &Path) -> Result<PathBuf> {
+    for sub in ["logs", "data"] {
+        let _ = std::fs::remove_dir_all(dir.join(sub));
+        std::fs::create_dir_all(dir.join(sub)).map_err(io_context(dir.display()))?;
+    }
+    Ok(dir.canonicalize()?)
+}
+
+impl Runner {
+    /// Generates the users and the workload, and saves them next to the results.
+    fn new(plan: Plan, dir: PathBuf, tools: PathBuf, phonebook: PathBuf) -> Result<Runner> {
+        let d = &plan.data;
+        let people = users::generate(d.seed, d.users)?;
+        users::write(
+            &mut *crate::data::csv::create(Some(&dir.join("users.csv")))?,
+            &people,
+        )?;
+        let users: Vec<Contact> = people
+            .into_iter()
+            .map(|p| Contact {
+                name: p.name,
+                number: p.number,
+            })
+            .collect();
+        let spec = Spec {
+            seed: d.seed,
+            adds: d.adds,
+            new_users: d.new_users.unwrap_or(d.adds / 10),
+            gets: d.gets,
+            zipf: d.zipf,
+        };
+        let rows = workload::generate(&users, &spec)?;
+        workload::write(
+            &mut *crate::data::csv::create(Some(&dir.join("workload.csv")))?,
+            &rows,
+        )?;
+        Ok(Runner {
+            plan,
+            dir,
+            tools,
+            phonebook,
+            users,
+            rows,
+            flush_command: None,
+        })
+    }
+
+    fn run_all(&mut self) -> Result<()> {
+        let (mut records, mut skipped) = (Vec::new(), Vec::new());
+        let configs = self.plan.configs.clone();
+        for (i, config) in configs.iter().enumerate() {
+            eprintln!(
+                "experiment: [{}/{}] {}: {}",
+                i + 1,
+                configs.len(),
+                config.name,
+                config.describe()
+            );
+            match self.run_config(config) {
+                Ok(mut runs) => records.append(&mut runs),
+                Err(e) => {
+                    eprintln!("experiment: {} not measured: {e}", config.name);
+                    skipped.push((config.name.clone(), e.to_string()));
+                }
+            }
+            // Write as we go, so an interrupted experiment keeps what it measured.
+            results::write(&self.dir, &self.plan, &records, &skipped)?;
+        }
+        eprintln!(
+            "experiment: results in {}",
+            self.dir.join("results.md").display()
+        );
+        if records.is_empty() {
+            return Err(Error::new("no configuration could be measured"));
+        }
+        Ok(())
+    }
+
+    /// All runs of one configuration.
+    fn run_config(&mut self, config: &Config) -> Result<Vec<Record>> {
+        let mut setup = Setup::start(&self.plan, config, &self.tools, &self.dir)?;
+        if config.server == "phonebook" {
+            let (service, addr) = self.start_server(config, &setup, "load")?;
+            load_users::via_api(
+                &Target::parse(&format!("http://{addr}"))?,
+                &self.users,
+                8,
+                false,
+            )?;
+            service.stop();
+        }
+        let mut records = Vec::new();
+        for run in 1..=self.plan.repeats {
+            setup.check_alive()?;
+            self.flush(&setup)?;
+            let (service, addr) = self.start_server(config, &setup, &format!("run{run}"))?;
+            let addr = if config.slow.iter().any(|l| l == "front") {
+                setup.slow_link(&addr, &format!("front-{}-{run}", config.name))?
+            } else {
+                addr
+            };
+            let report = self.load(config, &addr)?;
+            service.stop();
+            eprintln!(
+                "experiment:   run {run}/{}: {}",
+                self.plan.repeats,
+                report.summary()
+            );
+            records.push(Record {
+                config: config.name.clone(),
+                description: config.describe(),
+                run,
+                report,
+            });
+        }
+        Ok(records)
+    }
+
+    /// Replays the workload against `addr` with the plan's load settings.
+    fn load(&self, config: &Config, addr: &str) -> Result<crate::load::report::Report> {
+        let target = Target::parse(&format!("http://{addr}"))?;
+        let requests: Vec<Vec<u8>> = self.rows.iter().map(|r| target.request(r)).collect();
+        let opts = Options {
+            concurrency: config.concurrency.unwrap_or(self.plan.load.concurrency),
+            loops: self.plan.load.loops,
+            duration: self.plan.duration(),
+            timeout: Duration::from_secs(10),
+            progress: false,
+        };
+        loadtest::run_load(&target, &requests, &opts)
+    }
+
+    /// Starts the service (or the baseline server) for a configuration; returns its address.
+    fn start_server(&self, config: &Config, setup: &Setup, tag: &str) -> Result<(Proc, String)> {
+        let log = self
+            .dir
+            .join("logs")
+            .join(format!("{}-{tag}.log", config.name));
+        if config.server == "baseline" {
+            let args = ["baseline-server", "--listen", "127.0.0.1:0", "--threads"]
+                .map(String::from)
+                .into_iter()
+                .chain([config.threads.to_string()])
+                .collect::<Vec<_>>();
+            return procs::spawn_announcing(
+                &self.tools,
+                &args,
+                &log,
+                "baseline listening on http://",
+            );
+        }
+        let args: Vec<String> = [
+            "--listen",
+            "127.0.0.1:0",
+            "--mode",
+            &config.mode,
+            "--threads",
+            &config.threads.to_string(),
+            "--store",
+            &setup.store_url,
+            "--cache",
+            &setup.cache_url,
+        ]
+        .map(String::from)
+        .to_vec();
+        procs::spawn_announcing(&self.phonebook, &args, &log, "listening on http://")
+    }
+
+    /// Empties every memcached of the configuration: with `phonebook flush-cache` where the
+    /// service has it, else with the text protocol's `flush_all`.
+    fn flush(&mut self, setup: &Setup) -> Result<()> {
+        for addr in &setup.memcached {
+            if self.flush_command != Some(false) {
+                let status = Command::new(&self.phonebook)
+                    .args(["flush-cache", "--cache", &format!("memcache://{addr}")])
+                    .current_dir(&self.dir)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status()?;
+                self.flush_command = Some(status.success());
+                if status.success() {
+                    continue;
+                }
+            }
+            procs::flush_memcached(addr)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,301 @@
+//! The experiment plan: a TOML file naming the data, the load, and the configurations to compare.
+//!
+//! Configurations are data, not code: a store is `embedded`, `standin-pbc` / `standin-http`
+//! (the runner starts the Riak stand-in with `nodes` nodes) or a Riak URL of real nodes; a cache
+//! is `off`, `memcached` (the runner starts one) or a `memcache://` URL; `slow` names the links
+//! that get a slow link. Everything is checked when the plan is read, before anything runs.
+
+use crate::args::parse_duration;
+use crate::error::{io_context, Error, Result};
+use serde::Deserialize;
+use std::path::Path;
+use std::time::Duration;
+
+/// The whole plan.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Plan {
+    /// Results go to `results/<name>/`.
+    pub name: String,
+    /// Runs per configuration [default: 3].
+    #[serde(default = "three")]
+    pub repeats: usize,
+    #[serde(default)]
+    pub data: Data,
+    #[serde(default)]
+    pub load: Load,
+    #[serde(default)]
+    pub slowlink: SlowLink,
+    #[serde(default)]
+    pub standin: Standin,
+    #[serde(rename = "config")]
+    pub configs: Vec<Config>,
+}
+
+/// The data set and workload, generated with the tools' own generators.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Data {
+    pub seed: u64,
+    pub users: usize,
+    pub adds: usize,
+    pub new_users: Option<usize>,
+    pub gets: usize,
+    pub zipf: f64,
+}
+
+impl Default for Data {
+    fn default() -> Data {
+        Data {
+            seed: 42,
+            users: 1000,
+            adds: 100,
+            new_users: None,
+            gets: 400,
+            zipf: 1.0,
+        }
+    }
+}
+
+/// How each run loads the service: `loops` passes over the workload and/or a `duration` (e.g.
+/// `"5s"`); with neither, runs last 5 seconds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Load {
+    pub concurrency: usize,
+    pub loops: Option<u64>,
+    pub duration: Option<String>,
+}
+
+impl Default for Load {
+    fn default() -> Load {
+        Load {
+            concurrency: 16,
+            loops: None,
+            duration: None,
+        }
+    }
+}
+
+/// The delay the slow links add (one way, each direction).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SlowLink {
+    pub delay_ms: f64,
+    pub jitter_ms: f64,
+    pub rate_kbit: Option<u64>,
+}
+
+impl Default for SlowLink {
+    fn default() -> SlowLink {
+        SlowLink {
+            delay_ms: 2.0,
+            jitter_ms: 0.0,
+            rate_kbit: None,
+        }
+    }
+}
+
+/// How to start the Riak stand-in: `args` (after the phonebook-tools program), then
+/// `node_args` once per node, with `{pbc}` and `{http}` replaced by free loopback addresses.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Standin {
+    pub args: Vec<String>,
+    pub node_args: Vec<String>,
+}
+
+impl Default for Standin {
+    fn default() -> Standin {
+        Standin {
+            args: vec!["riak-standin".into()],
+            node_args: ["--pbc", "{pbc}", "--http", "{http}"]
+                .map(String::from)
+                .to_vec(),
+        }
+    }
+}
+
+/// One configuration to measure; every key but `name` has a default.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub name: String,
+    /// `phonebook` or `baseline` (the bare tiny_http server).
+    pub server: String,
+    /// `debug` or `production`.
+    pub mode: String,
+    pub threads: usize,
+    /// `embedded`, `standin-pbc`, `standin-http`, or `pbc://…` / `http://…` of real nodes.
+    pub store: String,
+    /// Stand-in nodes to start.
+    pub nodes: usize,
+    /// `off`, `memcached`, or `memcache://host:port`.
+    pub cache: String,
+    /// Links behind a slow link: `front` (clients to service), `store`, `cache`.
+    pub slow: Vec<String>,
+    /// Overrides the plan's load concurrency.
+    pub concurrency: Option<usize>,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            name: String::new(),
+            server: "phonebook".into(),
+            mode: "debug".into(),
+            threads: 16,
+            store: "embedded".into(),
+            nodes: 1,
+            cache: "off".into(),
+            slow: Vec::new(),
+            concurrency: None,
+        }
+    }
+}
+
+fn three() -> usize {
+    3
+}
+
+impl Plan {
+    /// Reads and checks a plan file.
+    pub fn read(path: &Path) -> Result<Plan> {
+        let text = std::fs::read_to_string(path).map_err(io_context(path.display()))?;
+        Plan::parse(&text).map_err(|e| Error::new(format!("{}: {e}", path.display())))
+    }
+
+    /// Parses and checks plan text.
+    pub fn parse(text: &str) -> Result<Plan> {
+        let plan: Plan = toml::from_str(text).map_err(|e| Error::new(e.to_string()))?;
+        plan.check()?;
+        Ok(plan)
+    }
+
+    /// How long a run may last: the given duration, else 5 s unless loops bound it.
+    pub fn duration(&self) -> Option<Duration> {
+        match (&self.load.duration, self.load.loops) {
+            (Some(text), _) => parse_duration(text),
+            (None, None) => Some(Duration::from_secs(5)),
+            (None, Some(_)) => None,
+        }
+    }
+
+    fn check(&self) -> Result<()> {
+        let bad = |msg: String| Err(Error::new(msg));
+        if !is_label(&self.name) {
+            return bad(format!(
+                "name {:?}: use letters, digits, - _ . +",
+                self.name
+            ));
+        }
+        if !(1..=100).contains(&self.repeats) || self.configs.is_empty() {
+            return bad("repeats must be 1 to 100, and there must be a [[config]]".into());
+        }
+        if self.load.duration.is_some() && self.duration().is_none() {
+            return bad(format!(
+                "load.duration {:?} is not a duration",
+                self.load.duration
+            ));
+        }
+        if !(1..=10_000).contains(&self.load.concurrency) {
+            return bad("load.concurrency must be 1 to 10000".into());
+        }
+        crate::net::slowlink::shape(
+            self.slowlink.delay_ms,
+            self.slowlink.jitter_ms,
+            self.slowlink.rate_kbit,
+        )?;
+        let mut names = std::collections::HashSet::new();
+        for config in &self.configs {
+            if !names.insert(&config.name) {
+                return bad(format!("config {:?} appears twice", config.name));
+            }
+            config
+                .check()
+                .map_err(|e| Error::new(format!("config {:?}: {e}", config.name)))?;
+        }
+        Ok(())
+    }
+}
+
+impl Config {
+    fn check(&self) -> Result<()> {
+        let bad = |msg: &str| Err(Error::new(msg));
+        if !is_label(&self.name) {
+            return bad("name: use letters, digits, - _ . +");
+        }
+        if !["phonebook", "baseline"].contains(&self.server.as_str()) {
+            return bad("server must be phonebook or baseline");
+        }
+        if !["debug", "production"].contains(&self.mode.as_str()) {
+            return bad("mode must be debug or production");
+        }
+        if !(1..=1024).contains(&self.threads) || !(1..=16).contains(&self.nodes) {
+            return bad("threads must be 1 to 1024, nodes 1 to 16");
+        }
+        let networked = self.store != "embedded";
+        if !matches!(
+            self.store.as_str(),
+            "embedded" | "standin-pbc" | "standin-http"
+        ) && !self.store.starts_with("pbc://")
+            && !self.store.starts_with("http://")
+        {
+            return bad("store must be embedded, standin-pbc, standin-http, pbc://… or http://…");
+        }
+        if self.cache != "off"
+            && self.cache != "memcached"
+            && !self.cache.starts_with("memcache://")
+        {
+            return bad("cache must be off, memcached or memcache://host:port");
+        }
+        for link in &self.slow {
+            match link.as_str() {
+                "front" => {}
+                "store" if networked && self.server == "phonebook" => {}
+                "cache" if self.cache != "off" && self.server == "phonebook" => {}
+                "store" | "cache" => return bad("slow names a link this configuration lacks"),
+                _ => return bad("slow may name front, store and cache"),
+            }
+        }
+        if self.concurrency == Some(0) {
+            return bad("concurrency must be at least 1");
+        }
+        Ok(())
+    }
+
+    /// A short description for tables: mode, threads, store, cache, slow links.
+    pub fn describe(&self) -> String {
+        if self.server == "baseline" {
+            return format!("bare tiny_http, {} threads", self.threads);
+        }
+        let mode = match self.mode.as_str() {
+            "debug" => "debug".to_string(),
+            _ => format!("production ×{}", self.threads),
+        };
+        let nodes = if self.nodes > 1 {
+            format!(" ×{} nodes", self.nodes)
+        } else {
+            String::new()
+        };
+        let slow = if self.slow.is_empty() {
+            String::new()
+        } else {
+            format!(", slow {}", self.slow.join("+"))
+        };
+        format!("{mode}, {}{nodes}, cache {}{slow}", self.store, self.cache)
+    }
+}
+
+/// Names used in paths and tables: letters, digits and `-_.+`.
+fn is_label(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 64
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.+".contains(&b))
+}
+
+#[cfg(test)]
+#[path = "plan_tests.rs"]
+mod tests;

@@ -1,0 +1,173 @@
+//! What one experiment configuration runs on: its store, its cache, and the slow links between,
+//! started before its runs and stopped (dropped) after them.
+//!
+//! The service itself is started per run (see `experiment.rs`); what is here lives across the
+//! runs of a configuration, so the loaded users stay, and only the cache is emptied between runs.
+
+use crate::error::{Error, Result};
+use crate::experiment::plan::{Config, Plan};
+use crate::experiment::procs::{self, Proc};
+use phonebook::config::{parse_cache_url, parse_store_url, StoreUrl};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// The backing processes of a configuration and the URLs the service is given.
+pub struct Setup {
+    /// `--store` for the service.
+    pub store_url: String,
+    /// `--cache` for the service.
+    pub cache_url: String,
+    /// memcached servers to empty before each run (their real addresses, not the slow links').
+    pub memcached: Vec<String>,
+    /// The processes, stopped on drop.
+    procs: Vec<Proc>,
+    tools: PathBuf,
+    logs: PathBuf,
+    plan: Plan,
+}
+
+impl Setup {
+    /// Starts the store, cache and slow links a configuration asks for.
+    pub fn start(plan: &Plan, config: &Config, tools: &Path, dir: &Path) -> Result<Setup> {
+        let mut setup = Setup {
+            store_url: String::new(),
+            cache_url: "off".into(),
+            memcached: Vec::new(),
+            procs: Vec::new(),
+            tools: tools.to_path_buf(),
+            logs: dir.join("logs"),
+            plan: plan.clone(),
+        };
+        let slow = |link: &str| config.slow.iter().any(|l| l == link);
+        setup.store_url = match config.store.as_str() {
+            "embedded" => {
+                let file = dir.join("data").join(format!("{}.redb", config.name));
+                let _ = std::fs::remove_file(&file);
+                format!("embedded:{}", file.display())
+            }
+            "standin-pbc" | "standin-http" => setup.standin(config, slow("store"))?,
+            url => setup.riak(url, slow("store"))?,
+        };
+        setup.cache_url = match config.cache.as_str() {
+            "off" => "off".into(),
+            "memcached" => setup.memcached(config, slow("cache"))?,
+            url => setup.external_cache(url, slow("cache"))?,
+        };
+        Ok(setup)
+    }
+
+    /// A slow link in front of `upstream`; returns the address to use instead.
+    pub fn slow_link(&mut self, upstream: &str, tag: &str) -> Result<String> {
+        let s = &self.plan.slowlink;
+        let mut args = vec![
+            "slowlink".to_string(),
+            "--listen".into(),
+            "127.0.0.1:0".into(),
+            "--upstream".into(),
+            upstream.into(),
+            "--delay".into(),
+            s.delay_ms.to_string(),
+            "--jitter".into(),
+            s.jitter_ms.to_string(),
+        ];
+        if let Some(rate) = s.rate_kbit {
+            args.extend(["--rate".into(), rate.to_string()]);
+        }
+        let log = self.logs.join(format!("slowlink-{tag}.log"));
+        let (proc, addr) =
+            procs::spawn_announcing(&self.tools, &args, &log, "slowlink listening on ")?;
+        self.procs.push(proc);
+        Ok(addr)
+    }
+
+    /// Puts slow links in front of `addrs` when `slow`, and joins them into a URL host list.
+    fn hosts(&mut self, addrs: &[String], slow: bool, tag: &str) -> Result<String> {
+        let mut hosts = Vec::new();
+        for (i, addr) in addrs.iter().enumerate() {
+            hosts.push(if slow {
+                self.slow_link(addr, &format!("{tag}{i}"))?
+            } else {
+                addr.clone()
+            });
+        }
+        Ok(hosts.join(","))
+    }
+
+    /// Starts the Riak stand-in with the configuration's node count.
+    fn standin(&mut self, config: &Config, slow: bool) -> Result<String> {
+        let spec = &self.plan.standin;
+        let mut args = spec.args.clone();
+        let (mut pbc, mut http) = (Vec::new(), Vec::new());
+        for _ in 0..config.nodes {
+            let (p, h) = (procs::free_addr()?, procs::free_addr()?);
+            args.extend(spec.node_args.iter().map(|a| {
+                a.replace("{pbc}", &p.to_string())
+                    .replace("{http}", &h.to_string())
+            }));
+            pbc.push(p);
+            http.push(h);
+        }
+        let all: Vec<SocketAddr> = pbc.iter().chain(&http).copied().collect();
+        let log = self.logs.join(format!("standin-{}.log", config.name));
+        let proc = procs::spawn_listening(&self.tools, &args, &log, &all)?;
+        self.procs.push(proc);
+        let (scheme, addrs) = match config.store.as_str() {
+            "standin-pbc" => ("pbc://", pbc),
+            _ => ("http://", http),
+        };
+        let addrs: Vec<String> = addrs.iter().map(SocketAddr::to_string).collect();
+        Ok(format!("{scheme}{}", self.hosts(&addrs, slow, "store")?))
+    }
+
+    /// Real Riak nodes named by URL, with slow links in front if asked.
+    fn riak(&mut self, url: &str, slow: bool) -> Result<String> {
+        let (scheme, nodes) = match parse_store_url(url)? {
+            StoreUrl::RiakPbc(nodes) => ("pbc://", nodes),
+            StoreUrl::RiakHttp(nodes) => ("http://", nodes),
+            StoreUrl::Embedded(_) => return Err(Error::new("embedded: is spelled `embedded`")),
+        };
+        Ok(format!("{scheme}{}", self.hosts(&nodes, slow, "store")?))
+    }
+
+    /// Starts a local memcached on a free port.
+    fn memcached(&mut self, config: &Config, slow: bool) -> Result<String> {
+        let addr = procs::free_addr()?;
+        let args = [
+            "-l".to_string(),
+            addr.ip().to_string(),
+            "-p".into(),
+            addr.port().to_string(),
+            "-U".into(),
+            "0".into(),
+            "-m".into(),
+            "64".into(),
+            // Needed when run as root (ignored otherwise): memcached refuses to run as root.
+            "-u".into(),
+            "nobody".into(),
+        ];
+        let log = self.logs.join(format!("memcached-{}.log", config.name));
+        let proc = procs::spawn_listening(Path::new("memcached"), &args, &log, &[addr])
+            .map_err(|e| Error::new(format!("cannot start memcached (is it installed?): {e}")))?;
+        self.procs.push(proc);
+        self.memcached.push(addr.to_string());
+        Ok(format!(
+            "memcache://{}",
+            self.hosts(&[addr.to_string()], slow, "cache")?
+        ))
+    }
+
+    /// memcached servers named by URL.
+    fn external_cache(&mut self, url: &str, slow: bool) -> Result<String> {
+        let nodes = match parse_cache_url(url)? {
+            phonebook::config::CacheUrl::Memcache(nodes) => nodes,
+            phonebook::config::CacheUrl::Off => Vec::new(),
+        };
+        self.memcached.extend(nodes.iter().cloned());
+        Ok(format!("memcache://{}", self.hosts(&nodes, slow, "cache")?))
+    }
+
+    /// Fails if a backing process has died (a run on a dead store measures nothing).
+    pub fn check_alive(&mut self) -> Result<()> {
+        self.procs.iter_mut().try_for_each(Proc::check_alive)
+    }
+}

@@ -1,0 +1,9 @@
+//! The load clients: one HTTP client (`client`) shared by the workload replay (`loadtest`),
+//! the long run that also samples memory (`soak`) and the bulk loader (`load_users`); their
+//! latency figures are summed up in one place (`report`).
+
+pub mod client;
+pub mod load_users;
+pub mod loadtest;
+pub mod report;
+pub mod soak;
