@@ -6,6 +6,7 @@ mod core;
 mod durability;
 mod faults;
 mod hostile;
+mod layout;
 mod memcached;
 mod riak;
 mod riak_codec;
