@@ -129,9 +129,9 @@ fn resolve(sources: &BTreeMap<String, String>, module: &str, path: &str) -> Opti
         }
     }
     (0..=parts.len())
+        .rev()
         .map(|i| [&base[..], &parts[..i]].concat().join("::"))
-        .filter(|m| sources.contains_key(m) && m != module)
-        .last()
+        .find(|m| sources.contains_key(m) && m != module)
 }
 
 /// One module is the other's ancestor: a child uses its parent's contract by design.
@@ -152,7 +152,7 @@ fn cycles(graph: &Graph) -> Vec<Vec<String>> {
         stack.push(at.to_string());
         for next in g.get(at).into_iter().flatten() {
             if let Some(i) = stack.iter().position(|m| m == next) {
-                found.push([&stack[i..], &[next.clone()]].concat());
+                found.push([&stack[i..], std::slice::from_ref(next)].concat());
             } else if !done.contains(next) {
                 walk(g, next, stack, done, found);
             }
