@@ -210,3 +210,23 @@ fn refuse(stream: TcpStream, app: &App) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{from_toml, Overrides};
+
+    #[test]
+    fn the_stop_wake_up_uses_the_listeners_address_family() {
+        for (listen, loopback) in [("0.0.0.0:0", "127.0.0.1"), ("[::]:0", "::1")] {
+            let text = format!("[server]\nlisten = \"{listen}\"\n");
+            let config = from_toml(&text, &Overrides::default()).unwrap();
+            let Ok(server) = Server::bind(&config.server) else {
+                continue; // No IPv6 on this machine: nothing to wake.
+            };
+            let handle = server.stop_handle();
+            assert_eq!(handle.addr.ip().to_string(), loopback);
+            assert_eq!(handle.addr.port(), server.local_addr().port());
+        }
+    }
+}

@@ -2,10 +2,13 @@
 
 mod browser;
 mod cache;
+mod conformance;
 mod core;
 mod durability;
 mod faults;
 mod hostile;
+mod http_support;
+mod isolation;
 mod memcached;
 mod riak;
 mod riak_codec;
