@@ -193,8 +193,14 @@ fn the_soft_open_file_limit_is_raised_so_the_connection_limit_answers_503() {
     let addr = line.trim().rsplit('/').next().unwrap().to_string();
     // Bounded: a server that stopped accepting leaves connections in the backlog, then none.
     let to = addr.parse().unwrap();
+    // In batches, so that a loaded machine's accept loop keeps up with the backlog.
     let idle: Vec<TcpStream> = (0..300)
-        .map_while(|_| TcpStream::connect_timeout(&to, Duration::from_secs(1)).ok())
+        .map_while(|i| {
+            if i % 50 == 49 {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            TcpStream::connect_timeout(&to, Duration::from_secs(3)).ok()
+        })
         .collect();
     std::thread::sleep(Duration::from_millis(300));
     let answer = match TcpStream::connect_timeout(&to, Duration::from_secs(1)) {

@@ -2,6 +2,7 @@
 
 mod browser;
 mod cache;
+mod clients;
 mod conformance;
 mod core;
 mod durability;
