@@ -58,7 +58,13 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     pub max_header_bytes: usize,
     pub read_timeout: Duration,
+    /// How long writing one whole answer may take before the connection is dropped.
+    pub write_timeout: Duration,
     pub max_connections: usize,
+    /// Requests that may wait for a worker; one more is answered 503 at once.
+    pub max_queued: usize,
+    /// How long a request may wait for a worker before it is answered 503.
+    pub queue_timeout: Duration,
 }
 
 impl ServerConfig {
@@ -119,7 +125,10 @@ struct RawServer {
     max_body_bytes: usize,
     max_header_bytes: usize,
     read_timeout_ms: u64,
+    write_timeout_ms: u64,
     max_connections: usize,
+    max_queued: usize,
+    queue_timeout_ms: u64,
 }
 
 impl Default for RawServer {
@@ -131,7 +140,10 @@ impl Default for RawServer {
             max_body_bytes: 16 * 1024,
             max_header_bytes: 8 * 1024,
             read_timeout_ms: 5_000,
+            write_timeout_ms: 5_000,
             max_connections: 1_000,
+            max_queued: 64,
+            queue_timeout_ms: 1_000,
         }
     }
 }
@@ -208,7 +220,10 @@ fn build(raw: RawFile, over: &Overrides) -> Result<Config, Error> {
         max_body_bytes: positive("server.max_body_bytes", s.max_body_bytes, 1 << 20)?,
         max_header_bytes: positive("server.max_header_bytes", s.max_header_bytes, 1 << 20)?,
         read_timeout: millis("server.read_timeout_ms", s.read_timeout_ms)?,
+        write_timeout: millis("server.write_timeout_ms", s.write_timeout_ms)?,
         max_connections: positive("server.max_connections", s.max_connections, 100_000)?,
+        max_queued: positive("server.max_queued", s.max_queued, 100_000)?,
+        queue_timeout: millis("server.queue_timeout_ms", s.queue_timeout_ms)?,
     };
     let store = StoreConfig {
         url: parse_store_url(over.store.as_deref().unwrap_or(&raw.store.url))?,

@@ -18,6 +18,13 @@ pub enum Error {
     BodyTooLarge(usize),
     /// The request line or headers are larger than the limit (bytes).
     HeadersTooLarge(usize),
+    /// The request line alone is longer than the header limit (bytes): the target is too long.
+    UriTooLong(usize),
+    /// The method is not one HTTP defines (RFC 9110 §9): no resource here supports it.
+    NotImplemented(String),
+    /// Too many requests wait for a worker, or this one waited past `queue_timeout_ms`; the
+    /// client may retry (the answer says when).
+    Overloaded,
     /// A body was sent with a `Content-Type` this route does not take.
     UnsupportedMediaType(String),
     /// A body was sent without `Content-Length` (chunked uploads are not accepted).
@@ -49,9 +56,11 @@ impl Error {
             Error::LengthRequired => 411,
             Error::BodyTooLarge(_) => 413,
             Error::UnsupportedMediaType(_) => 415,
+            Error::UriTooLong(_) => 414,
             Error::HeadersTooLarge(_) => 431,
+            Error::NotImplemented(_) => 501,
             Error::Store(_) => 502,
-            Error::StoreUnavailable(_) | Error::TooManyConnections => 503,
+            Error::StoreUnavailable(_) | Error::TooManyConnections | Error::Overloaded => 503,
             Error::Config(_) | Error::Io(_) => 500,
         }
     }
@@ -67,6 +76,11 @@ impl fmt::Display for Error {
             Error::HeadersTooLarge(limit) => {
                 write!(f, "request line and headers too large (limit {limit} bytes)")
             }
+            Error::UriTooLong(limit) => {
+                write!(f, "request target too long (limit {limit} bytes)")
+            }
+            Error::NotImplemented(method) => write!(f, "method {method:?} not implemented"),
+            Error::Overloaded => write!(f, "server busy, retry later"),
             Error::UnsupportedMediaType(ct) => write!(
                 f,
                 "unsupported content type {ct:?} (use application/x-www-form-urlencoded or application/json)"

@@ -15,8 +15,8 @@ pub const ROUTES: [&str; 7] = [
 ];
 const METHODS: [&str; 4] = ["GET", "HEAD", "POST", "other"];
 /// The statuses phonebook answers with; 0 stands for any other.
-const STATUSES: [u16; 13] = [
-    200, 400, 404, 405, 408, 411, 413, 415, 431, 500, 502, 503, 0,
+const STATUSES: [u16; 15] = [
+    200, 400, 404, 405, 408, 411, 413, 414, 415, 431, 500, 501, 502, 503, 0,
 ];
 /// Upper bounds of the latency buckets: (nanoseconds, the `le` label).
 const BUCKETS: [(u64, &str); 14] = [

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# GET throughput side by side, in one run: the bare tiny_http baseline, phonebook on the
-# embedded store (cache off), and phonebook with memcached in front (warm), all in production
-# mode with the same thread count, measured with wrk in alternating rounds so that machine
-# noise hits every row alike. Also samples phonebook's resident memory under load.
+# GET throughput side by side, in one run: the hyper ceiling (hyper 1 on tokio, one worker per
+# core), the bare tiny_http baseline, phonebook on the embedded store (cache off), and phonebook
+# with memcached in front (warm), phonebook and tiny_http in production mode with the same
+# thread count, measured with wrk in alternating rounds so that machine noise hits every row
+# alike. Ratios are to the hyper ceiling. Also samples phonebook's resident memory under load.
 #
-#   tools/bench-get.sh [ROUNDS] [SECONDS] [THREADS]      (needs wrk, memcached, a release build)
+# wrk runs WRK_THREADS threads (default 2: one per core here) over THREADS connections.
+#
+#   tools/bench-get.sh [ROUNDS] [SECONDS] [THREADS] [WRK_THREADS]
+#                                                      (needs wrk, memcached, a release build)
 set -euo pipefail
-rounds=${1:-3} secs=${2:-10} threads=${3:-16}
+rounds=${1:-3} secs=${2:-10} threads=${3:-16} wrk_threads=${4:-2}
 cd "$(dirname "$0")/.."
 bin=target/release
 [[ -x $bin/phonebook && -x $bin/phonebook-tools ]] || cargo build --release --workspace
@@ -16,8 +20,9 @@ pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-mc=$(port) base=$(port) off=$(port) on=$(port)
+mc=$(port) hyper=$(port) base=$(port) off=$(port) on=$(port)
 memcached -u nobody -l 127.0.0.1 -p "$mc" -U 0 -t 2 & pids+=($!)
+"$bin/phonebook-tools" baseline-server --kind hyper --listen "127.0.0.1:$hyper" >/dev/null 2>&1 & pids+=($!)
 "$bin/phonebook-tools" baseline-server --listen "127.0.0.1:$base" --threads "$threads" >/dev/null 2>&1 & pids+=($!)
 for spec in "off:$off:off" "on:$on:memcache://127.0.0.1:$mc"; do
     IFS=: read -r name p cache <<<"$spec"
@@ -34,14 +39,15 @@ rss() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 declare -A sum=()
 printf "%-28s %6s %12s %9s %9s %8s\n" row round "req/s" "p50" "p99" "rss MiB"
 for r in $(seq "$rounds"); do
-    for row in baseline embedded embedded+memcached; do
+    for row in hyper tiny_http embedded embedded+memcached; do
         case $row in
-            baseline) p=$base pid= ;;
+            hyper) p=$hyper pid= ;;
+            tiny_http) p=$base pid= ;;
             embedded) p=$off pid=$pid_off ;;
             *) p=$on pid=$pid_on ;;
         esac
         (sleep "$((secs / 2))"; [[ -z $pid ]] || rss "$pid" >"$work/rss") &
-        out=$(wrk -t"$threads" -c"$threads" -d"${secs}s" --latency "$(url "$p")")
+        out=$(wrk -t"$wrk_threads" -c"$threads" -d"${secs}s" --latency "$(url "$p")")
         wait $!
         rate=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
         p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
@@ -60,6 +66,6 @@ for line in open(sys.argv[1]):
     rates.setdefault(row, []).append(float(rate))
 med = {row: statistics.median(v) for row, v in rates.items()}
 print("median req/s: " + ", ".join(f"{row} {m:.0f}" for row, m in med.items()))
-print("ratio to baseline: " + ", ".join(
-    f"{row} {m / med['baseline']:.2f}" for row, m in med.items() if row != "baseline"))
+print("ratio to the hyper ceiling: " + ", ".join(
+    f"{row} {m / med['hyper']:.2f}" for row, m in med.items() if row != "hyper"))
 PY

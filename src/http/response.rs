@@ -1,10 +1,11 @@
 //! An HTTP response, and writing it to the wire in one piece.
 //!
-//! Every response carries `X-Content-Type-Options: nosniff`; HTML ones also carry a strict
+//! Every response carries `Date` (RFC 9110 §6.6.1) and `X-Content-Type-Options: nosniff`; HTML ones also carry a strict
 //! Content-Security-Policy (no scripts at all, styles and form posts to this origin only), so
 //! even a name that slipped past escaping could not run.
 
 use crate::error::Error;
+use crate::http::date;
 use std::io::Write;
 
 const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
@@ -14,6 +15,7 @@ const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-ac
 #[derive(Debug, Clone)]
 pub struct Response {
     pub status: u16,
+    /// Empty for an answer without a body and so without a `Content-Type`.
     pub content_type: &'static str,
     /// Extra headers, e.g. `Allow` or `Location`.
     pub headers: Vec<(&'static str, String)>,
@@ -49,42 +51,58 @@ impl Response {
         let response = Response::json(err.status(), body);
         match err {
             Error::MethodNotAllowed(allow) => response.with_header("Allow", allow.to_string()),
+            // Shedding load or connections: a client may come back in a second.
+            Error::Overloaded | Error::TooManyConnections => {
+                response.with_header("Retry-After", "1".into())
+            }
             _ => response,
         }
     }
 
-    /// Writes status line, headers and (unless `head_only`) body with a single `write_all`.
-    pub fn write_to(
-        &self,
-        out: &mut impl Write,
-        keep_alive: bool,
-        head_only: bool,
-    ) -> std::io::Result<()> {
-        let mut bytes = Vec::with_capacity(256 + self.body.len());
-        write!(
+    /// The whole answer on the wire: status line, headers and (unless `head_only`) body, in
+    /// one buffer so it goes out in one `write`.
+    pub fn encode(&self, persist: Persist, head_only: bool) -> Vec<u8> {
+        let mut bytes = Vec::with_capacity(320 + self.body.len());
+        let _ = write!(
             bytes,
-            "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nX-Content-Type-Options: nosniff\r\n",
+            "HTTP/1.1 {} {}\r\nContent-Length: {}\r\nDate: ",
             self.status,
             reason(self.status),
-            self.content_type,
             self.body.len()
-        )?;
+        );
+        date::append(&mut bytes);
+        bytes.extend_from_slice(b"\r\nX-Content-Type-Options: nosniff\r\n");
+        if !self.content_type.is_empty() {
+            let _ = write!(bytes, "Content-Type: {}\r\n", self.content_type);
+        }
         if self.content_type.starts_with("text/html") {
-            write!(bytes, "Content-Security-Policy: {CSP}\r\n")?;
+            let _ = write!(bytes, "Content-Security-Policy: {CSP}\r\n");
         }
         for (name, value) in &self.headers {
-            write!(bytes, "{name}: {value}\r\n")?;
+            let _ = write!(bytes, "{name}: {value}\r\n");
         }
-        if !keep_alive {
-            bytes.extend_from_slice(b"Connection: close\r\n");
-        }
-        bytes.extend_from_slice(b"\r\n");
+        bytes.extend_from_slice(match persist {
+            Persist::Close => b"Connection: close\r\n\r\n",
+            Persist::KeepAlive => b"\r\n",
+            Persist::Announce => b"Connection: keep-alive\r\n\r\n",
+        });
         if !head_only {
             bytes.extend_from_slice(&self.body);
         }
-        out.write_all(&bytes)?;
-        out.flush()
+        bytes
     }
+}
+
+/// What an answer says about its connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Persist {
+    /// The connection closes after this answer: `Connection: close`.
+    Close,
+    /// HTTP/1.1 stays open by default: nothing to say.
+    KeepAlive,
+    /// HTTP/1.0 stays open only when the answer says so (RFC 9112 §9.3):
+    /// `Connection: keep-alive`.
+    Announce,
 }
 
 fn reason(status: u16) -> &'static str {
@@ -95,11 +113,13 @@ fn reason(status: u16) -> &'static str {
         404 => "Not Found",
         405 => "Method Not Allowed",
         408 => "Request Timeout",
+        414 => "URI Too Long",
         411 => "Length Required",
         413 => "Content Too Large",
         415 => "Unsupported Media Type",
         431 => "Request Header Fields Too Large",
         500 => "Internal Server Error",
+        501 => "Not Implemented",
         502 => "Bad Gateway",
         503 => "Service Unavailable",
         _ => "",

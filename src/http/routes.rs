@@ -23,6 +23,8 @@ enum Route {
     Health,
     Style,
     Metrics,
+    /// `*`: the server as a whole (`OPTIONS *`, RFC 9112 §3.2.4).
+    Server,
 }
 
 impl Route {
@@ -42,6 +44,7 @@ impl Route {
             Route::Health => "health",
             Route::Style => "style",
             Route::Metrics => "metrics",
+            Route::Server => "none",
         }
     }
 }
@@ -49,9 +52,16 @@ impl Route {
 /// Answers one request and records it in the metrics; `received` is when it was read.
 /// Never panics on client input; never fails.
 pub fn handle(app: &App, req: &Request, received: Instant) -> Response {
-    let route = parse_route(&req.path);
+    let route = route_of(req);
     let label = route.as_ref().map_or("none", Route::label);
-    let response = match route.and_then(|route| dispatch(app, req, route)) {
+    let result = match route {
+        Ok(Route::Server) => {
+            Ok(Response::new(200, "", Vec::new()).with_header("Allow", SERVER_ALLOW.into()))
+        }
+        Ok(route) => dispatch(app, req, route),
+        Err(err) => Err(err),
+    };
+    let response = match result {
         Ok(response) => response,
         Err(Error::BadInput(msg)) if wants_html(req) && req.method == "POST" => {
             let (name, number) = form_fields(req).unwrap_or_default();
@@ -65,6 +75,27 @@ pub fn handle(app: &App, req: &Request, received: Instant) -> Response {
     app.metrics()
         .request(label, &req.method, response.status, elapsed);
     response
+}
+
+/// The methods HTTP defines (RFC 9110 §9 and PATCH): any other is answered 501, since no
+/// resource here knows it; a known one a route does not take is a 405.
+const KNOWN_METHODS: [&str; 9] = [
+    "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+];
+
+/// What `OPTIONS *` says the server as a whole supports.
+const SERVER_ALLOW: &str = "GET, HEAD, POST, OPTIONS";
+
+/// The route of a request: the method must be known, and `*` (only ever with OPTIONS, which
+/// `head.rs` checks) names the server itself.
+fn route_of(req: &Request) -> Result<Route, Error> {
+    if !KNOWN_METHODS.contains(&req.method.as_str()) {
+        return Err(Error::NotImplemented(req.method.clone()));
+    }
+    if req.path == "*" {
+        return Ok(Route::Server);
+    }
+    parse_route(&req.path)
 }
 
 fn dispatch(app: &App, req: &Request, route: Route) -> Result<Response, Error> {
@@ -130,7 +161,7 @@ fn post_contact(app: &App, req: &Request) -> Result<Response, Error> {
 }
 
 fn list_contacts(app: &App, req: &Request) -> Result<Response, Error> {
-    let query = parse_pairs(&req.query)?;
+    let query = parse_pairs(&req.query, "query")?;
     let get = |key: &str| {
         query
             .iter()
@@ -183,7 +214,7 @@ fn form_fields(req: &Request) -> Result<(String, String), Error> {
         "application/x-www-form-urlencoded" => {
             let text = std::str::from_utf8(&req.body)
                 .map_err(|_| Error::BadInput("body: not valid UTF-8".into()))?;
-            let pairs = parse_pairs(text)?;
+            let pairs = parse_pairs(text, "body")?;
             Ok((field(&pairs, "name")?, field(&pairs, "number")?))
         }
         "application/json" => {
@@ -209,13 +240,14 @@ fn field(pairs: &[(String, String)], key: &str) -> Result<String, Error> {
     }
 }
 
-/// Decodes `a=1&b=2` (a query or form body): `+` is a space, escapes must decode to UTF-8.
-fn parse_pairs(text: &str) -> Result<Vec<(String, String)>, Error> {
+/// Decodes `a=1&b=2` (a query or form body, named `what` in errors): `+` is a space, escapes
+/// must decode to UTF-8.
+fn parse_pairs(text: &str, what: &str) -> Result<Vec<(String, String)>, Error> {
     let decode = |s: &str| {
         percent_decode_str(&s.replace('+', " "))
             .decode_utf8()
             .map(|c| c.into_owned())
-            .map_err(|_| Error::BadInput("body: percent-escapes are not valid UTF-8".into()))
+            .map_err(|_| Error::BadInput(format!("{what}: percent-escapes are not valid UTF-8")))
     };
     text.split('&')
         .filter(|p| !p.is_empty())

@@ -1,36 +1,29 @@
-//! The request loop: accepting connections, reading requests, and the worker pool.
+//! The server: binding, the accept loop, one thread per connection, and a graceful stop.
 //!
-//! Each connection gets a small reader thread that reads requests within the limits of
-//! `request.rs`; the requests themselves are handled, and answered on the connection, by a fixed
-//! pool of workers (one in debug mode, `threads` in production), so the worker count bounds how many
-//! requests touch the store at once, while a slow or idle client only ever holds its own reader.
-//! On SIGINT/SIGTERM the server stops accepting, finishes the requests in flight and returns.
+//! Each connection gets a small thread (`conn.rs`) that reads its requests within the limits of
+//! `request.rs` and answers them itself; the gate (`gate.rs`) bounds how many handlers run at
+//! once (one in debug mode, `threads` in production), so the worker count still bounds how many
+//! requests touch the store, while a slow or idle client only ever holds its own thread. On
+//! SIGINT/SIGTERM the server stops accepting, closes idle connections, lets requests being read
+//! or handled finish (within the read and write timeouts) and returns.
 
 use crate::app::App;
 use crate::config::{Mode, ServerConfig};
 use crate::error::Error;
-use crate::http::request::{Connection, Limits, Request};
-use crate::http::response::Response;
-use crate::http::routes;
+use crate::http::conn::{self, Shared};
+use crate::http::fds::{self, AcceptBackoff};
+use crate::http::gate::Gate;
+use crate::http::request::{Connection, Limits, Socket};
+use crate::http::response::{Persist, Response};
 use std::collections::HashMap;
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
+use std::net::{Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// A request handed to a worker, who answers it on the connection itself.
-struct Job {
-    request: Request,
-    /// When the request was read: latency counts the wait for a worker.
-    received: Instant,
-    /// The connection's write half, shared with its reader thread.
-    out: Arc<TcpStream>,
-    keep_alive: bool,
-    /// Tells the reader the answer is written (true) or could not be (false).
-    written: SyncSender<bool>,
-}
+/// Stack of a connection thread, which also runs the handler (store and cache calls included).
+const CONN_STACK: usize = 1024 * 1024;
 
 /// A bound server, not yet serving.
 pub struct Server {
@@ -56,24 +49,13 @@ impl StopHandle {
 }
 
 /// Open connections, so that stopping can close the idle ones at once.
-#[derive(Default)]
-struct Conns {
-    /// Each connection's write half, shared with the workers that answer on it.
-    open: Mutex<HashMap<u64, Arc<TcpStream>>>,
-    count: AtomicUsize,
-}
-
-impl Conns {
-    /// A connection ended (or never started serving).
-    fn forget(&self, id: u64) {
-        self.open.lock().unwrap().remove(&id);
-        self.count.fetch_sub(1, Ordering::SeqCst);
-    }
-}
+type Conns = Mutex<HashMap<u64, Arc<Socket>>>;
 
 impl Server {
-    /// Binds the listen address (port 0 picks a free port).
+    /// Checks that the open-file limit can hold `max_connections` (raising it if need be) and
+    /// binds the listen address (port 0 picks a free port).
     pub fn bind(config: &ServerConfig) -> Result<Server, Error> {
+        fds::ensure_limit(config.max_connections, config.workers())?;
         let listener = TcpListener::bind(&config.listen)
             .map_err(|e| Error::Config(format!("cannot listen on {}: {e}", config.listen)))?;
         Ok(Server {
@@ -89,10 +71,15 @@ impl Server {
             .expect("a bound listener has an address")
     }
 
+    /// A handle whose wake-up connects to the loopback address of the listener's family
+    /// (`[::1]` when listening on `[::]`, which may not accept IPv4).
     pub fn stop_handle(&self) -> StopHandle {
         let mut addr = self.local_addr();
         if addr.ip().is_unspecified() {
-            addr.set_ip([127, 0, 0, 1].into());
+            match addr {
+                SocketAddr::V4(_) => addr.set_ip(Ipv4Addr::LOCALHOST.into()),
+                SocketAddr::V6(_) => addr.set_ip(Ipv6Addr::LOCALHOST.into()),
+            }
         }
         StopHandle {
             stop: self.stop.clone(),
@@ -103,45 +90,38 @@ impl Server {
     /// Serves until stopped; returns once in-flight requests are answered.
     pub fn run(self, app: Arc<App>) {
         let workers = self.config.workers();
-        let (jobs_tx, jobs_rx) = mpsc::channel::<Job>();
-        let jobs_rx = Arc::new(Mutex::new(jobs_rx));
-        let pool: Vec<_> = (0..workers)
-            .map(|i| {
-                let (rx, app) = (jobs_rx.clone(), app.clone());
-                thread::Builder::new()
-                    .name(format!("worker-{i}"))
-                    .spawn(move || work(&rx, &app))
-                    .expect("spawning a worker thread")
-            })
-            .collect();
         let mode = match self.config.mode {
             Mode::Debug => "debug",
             Mode::Production => "production",
         };
-        log::info!("serving in {mode} mode with {workers} worker thread(s)");
+        log::info!("serving in {mode} mode with {workers} worker(s): requests handled at once");
+        let gate = Arc::new(Gate::new(workers, self.config.max_queued));
         let conns = Arc::new(Conns::default());
-        self.accept_loop(&jobs_tx, &conns, &app);
+        self.accept_loop(&conns, &app, &gate);
         self.drain(&conns);
-        drop(jobs_tx);
-        for worker in pool {
-            let _ = worker.join();
-        }
         log::info!("stopped");
     }
 
-    fn accept_loop(&self, jobs: &Sender<Job>, conns: &Arc<Conns>, app: &Arc<App>) {
-        let limits = Limits {
-            max_header_bytes: self.config.max_header_bytes,
-            max_body_bytes: self.config.max_body_bytes,
-            read_timeout: self.config.read_timeout,
-        };
+    fn accept_loop(&self, conns: &Arc<Conns>, app: &Arc<App>, gate: &Arc<Gate>) {
+        let mut backoff = AcceptBackoff::default();
         let mut next_id = 0u64;
-        for stream in self.listener.incoming() {
+        while !self.stop.load(Ordering::SeqCst) {
+            let stream = match self.listener.accept() {
+                Ok((stream, _)) => stream,
+                Err(err) => {
+                    let (sleep, log) = backoff.failed(Instant::now());
+                    if let Some(count) = log {
+                        log::warn!("accept failed {count} time(s): {err}; backing off");
+                    }
+                    thread::sleep(sleep);
+                    continue;
+                }
+            };
+            backoff.succeeded();
             if self.stop.load(Ordering::SeqCst) {
                 break;
             }
-            let Ok(stream) = stream else { continue };
-            if conns.count.load(Ordering::SeqCst) >= self.config.max_connections {
+            if conns.lock().unwrap().len() >= self.config.max_connections {
                 log::warn!(
                     "connection limit ({}) reached: refusing one",
                     self.config.max_connections
@@ -150,8 +130,7 @@ impl Server {
                 continue;
             }
             next_id += 1;
-            let shared = (jobs.clone(), conns.clone(), app.clone());
-            self.spawn_conn(next_id, stream, limits, shared);
+            self.spawn_conn(next_id, stream, (conns.clone(), app.clone(), gate.clone()));
         }
     }
 
@@ -159,152 +138,95 @@ impl Server {
         &self,
         id: u64,
         stream: TcpStream,
-        limits: Limits,
-        (jobs, conns, app): (Sender<Job>, Arc<Conns>, Arc<App>),
+        (conns, app, gate): (Arc<Conns>, Arc<App>, Arc<Gate>),
     ) {
         let _ = stream.set_nodelay(true);
-        let _ = stream.set_write_timeout(Some(limits.read_timeout));
-        let Ok(out) = stream.try_clone().map(Arc::new) else {
-            return;
-        };
-        conns.open.lock().unwrap().insert(id, out.clone());
-        conns.count.fetch_add(1, Ordering::SeqCst);
-        let stop = self.stop.clone();
+        let socket = Arc::new(Socket::new(stream));
+        conns.lock().unwrap().insert(id, socket.clone());
+        let (stop, config) = (self.stop.clone(), self.config.clone());
         let done = conns.clone();
         let spawned = thread::Builder::new()
             .name("conn".into())
-            .stack_size(256 * 1024)
+            .stack_size(CONN_STACK)
             .spawn(move || {
-                serve_conn(Connection::new(stream), out, &limits, (&jobs, &app), &stop);
-                done.forget(id);
+                let shared = Shared {
+                    app: &app,
+                    gate: &gate,
+                    limits: Limits {
+                        max_header_bytes: config.max_header_bytes,
+                        max_body_bytes: config.max_body_bytes,
+                        read_timeout: config.read_timeout,
+                    },
+                    queue_timeout: config.queue_timeout,
+                    write_timeout: config.write_timeout,
+                    stop: &stop,
+                };
+                conn::serve(Connection::new(socket), &shared);
+                done.lock().unwrap().remove(&id);
             });
         if spawned.is_err() {
             log::error!("cannot spawn a connection thread");
-            conns.forget(id);
+            conns.lock().unwrap().remove(&id);
         }
     }
 
-    /// Closes idle connections and waits (bounded) for the busy ones to answer.
+    /// Closes idle connections and waits (bounded) for the busy ones to finish their request:
+    /// one whose body is still arriving has the read timeout to complete it.
     fn drain(&self, conns: &Conns) {
-        for stream in conns.open.lock().unwrap().values() {
-            // Wakes readers blocked on an idle keep-alive connection; responses can still be
-            // written, since only the read half is shut.
-            let _ = stream.shutdown(Shutdown::Read);
-        }
-        let deadline = Instant::now() + self.config.read_timeout + Duration::from_secs(5);
-        while conns.count.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+        let limit = self.config.read_timeout + self.config.write_timeout + Duration::from_secs(1);
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            let open = conns.lock().unwrap();
+            if open.is_empty() {
+                return;
+            }
+            // Wakes readers blocked between requests; shutting only the read half would still
+            // let an answer be written. A connection busy with a request is left alone until it
+            // comes back between requests (it answers with `Connection: close`).
+            for socket in open.values().filter(|s| s.is_idle()) {
+                let _ = socket.stream.shutdown(Shutdown::Read);
+            }
+            drop(open);
             thread::sleep(Duration::from_millis(10));
         }
     }
 }
 
-/// Reads requests off one connection, has a worker answer each, writes the answers.
-fn serve_conn(
-    mut conn: Connection,
-    out: Arc<TcpStream>,
-    limits: &Limits,
-    (jobs, app): (&Sender<Job>, &App),
-    stop: &AtomicBool,
-) {
-    // The worker writes the answer itself, so the reader goes straight back to reading: one
-    // thread hand-off per request instead of two. The next request is dispatched only once the
-    // previous answer is written, which keeps pipelined answers in order; for a client that
-    // waits for each answer the signal is already there and costs no wait.
-    let (written_tx, written) = mpsc::sync_channel(1);
-    let mut pending = false;
-    loop {
-        let read = conn.read_request(limits);
-        if pending && !matches!(written.recv(), Ok(true)) {
-            return;
-        }
-        let request = match read {
-            Ok(Some(request)) => request,
-            Ok(None) => return,
-            Err(err) => {
-                // The rest of the stream cannot be trusted to be at a request boundary: answer
-                // and close.
-                log::debug!("bad request: {err}");
-                let response = Response::from_error(&err);
-                app.metrics().rejected(response.status);
-                let _ = response.write_to(&mut conn.stream, false, false);
-                linger_close(&mut conn.stream);
-                return;
-            }
-        };
-        let keep_alive = request.keep_alive && !stop.load(Ordering::SeqCst);
-        let job = Job {
-            request,
-            received: Instant::now(),
-            out: out.clone(),
-            keep_alive,
-            written: written_tx.clone(),
-        };
-        if jobs.send(job).is_err() {
-            return;
-        }
-        pending = true;
-        if !keep_alive {
-            let _ = written.recv();
-            return;
-        }
-    }
-}
-
-/// Closes a connection whose client may still be sending (e.g. a body over the limit).
-///
-/// Closing a socket with unread input makes the kernel send a reset, which can destroy the
-/// error response before the client reads it. So: stop writing, then read and discard for a
-/// short, bounded while (at most 256 KiB or 500 ms), then close.
-fn linger_close(stream: &mut TcpStream) {
-    let _ = stream.shutdown(Shutdown::Write);
-    let deadline = Instant::now() + Duration::from_millis(500);
-    let mut buf = [0u8; 16 * 1024];
-    let mut left = 256 * 1024usize;
-    while left > 0 {
-        let wait = deadline.saturating_duration_since(Instant::now());
-        if wait.is_zero() || stream.set_read_timeout(Some(wait)).is_err() {
-            break;
-        }
-        match std::io::Read::read(stream, &mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => left = left.saturating_sub(n),
-        }
-    }
-}
-
-/// A worker: takes requests off the shared queue until the queue closes.
-fn work(jobs: &Mutex<Receiver<Job>>, app: &App) {
-    loop {
-        let job = jobs.lock().unwrap().recv();
-        let Ok(job) = job else {
-            return;
-        };
-        let request = &job.request;
-        let response = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            routes::handle(app, request, job.received)
-        }))
-        .unwrap_or_else(|_| {
-            log::error!("handler panicked on {} {}", request.method, request.path);
-            let elapsed = job.received.elapsed();
-            app.metrics().request("none", &request.method, 500, elapsed);
-            Response::json(500, r#"{"error":"internal error"}"#.into())
-        });
-        let head_only = request.method == "HEAD";
-        let written = response
-            .write_to(&mut &*job.out, job.keep_alive, head_only)
-            .is_ok();
-        if !written {
-            // Wakes the reader if it is blocked reading a connection that is gone.
-            let _ = job.out.shutdown(Shutdown::Both);
-        }
-        let _ = job.written.send(written);
-    }
-}
-
 /// Answers a connection over the limit with 503 and closes it.
-fn refuse(mut stream: TcpStream, app: &App) {
-    let _ = stream.set_write_timeout(Some(Duration::from_millis(100)));
+fn refuse(stream: TcpStream, app: &App) {
     let response = Response::from_error(&Error::TooManyConnections);
     app.metrics().rejected(response.status);
-    let _ = response.write_to(&mut stream, false, false);
+    let bytes = response.encode(Persist::Close, false);
+    let _ = conn::write_all(&stream, &bytes, Duration::from_millis(100));
+    let _ = stream.shutdown(Shutdown::Write);
+    // Reads what the client already sent, without waiting (this is the accept thread), so that
+    // closing does not reset the connection and destroy the answer.
+    if stream.set_nonblocking(true).is_ok() {
+        let mut buf = [0u8; 4096];
+        for _ in 0..16 {
+            if !matches!(std::io::Read::read(&mut &stream, &mut buf), Ok(n) if n > 0) {
+                break;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{from_toml, Overrides};
+
+    #[test]
+    fn the_stop_wake_up_uses_the_listeners_address_family() {
+        for (listen, loopback) in [("0.0.0.0:0", "127.0.0.1"), ("[::]:0", "::1")] {
+            let text = format!("[server]\nlisten = \"{listen}\"\n");
+            let config = from_toml(&text, &Overrides::default()).unwrap();
+            let Ok(server) = Server::bind(&config.server) else {
+                continue; // No IPv6 on this machine: nothing to wake.
+            };
+            let handle = server.stop_handle();
+            assert_eq!(handle.addr.ip().to_string(), loopback);
+            assert_eq!(handle.addr.port(), server.local_addr().port());
+        }
+    }
 }

@@ -2,10 +2,14 @@
 
 mod browser;
 mod cache;
+mod clients;
+mod conformance;
 mod core;
 mod durability;
 mod faults;
 mod hostile;
+mod http_support;
+mod isolation;
 mod layout;
 mod memcached;
 mod riak;

@@ -30,8 +30,9 @@ COMMANDS:
     load-users        load a users file through the API or straight into a store
     gen-workload      write a CSV of adds and Zipf-distributed gets over those people
     loadtest          replay a workload against the service: throughput, latency, errors
-    baseline-server   a bare tiny_http server answering one fixed contact: the ceiling
+    baseline-server   a bare server (tiny_http or hyper) answering one fixed contact: the ceiling
     slowlink          a TCP proxy that delays the one link it sits on
+    hog-probe         /healthz latency while other connections never read their answers
     soak              a long load that samples throughput and the service's memory
     experiment        run an experiment plan: start everything, measure, write tables and charts
     cost              the daily cost of a deployment, from a price table and measured results
@@ -66,6 +67,7 @@ fn run() -> Result<()> {
         "loadtest" => load::loadtest::run(parser),
         "baseline-server" => net::baseline::run(parser),
         "slowlink" => net::slowlink::run(parser),
+        "hog-probe" => load::hogs::run(parser),
         "soak" => load::soak::run(parser),
         "experiment" => experiment::run(parser),
         "cost" => cost::run(parser),

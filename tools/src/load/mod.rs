@@ -1,8 +1,10 @@
 //! The load clients: one HTTP client (`client`) shared by the workload replay (`loadtest`),
 //! the long run that also samples memory (`soak`) and the bulk loader (`load_users`); their
-//! latency figures are summed up in one place (`report`).
+//! latency figures are summed up in one place (`report`). `hogs` measures one client's
+//! latency while others pipeline requests and never read.
 
 pub mod client;
+pub mod hogs;
 pub mod load_users;
 pub mod loadtest;
 pub mod report;

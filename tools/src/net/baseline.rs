@@ -1,7 +1,9 @@
-//! `baseline-server`: a bare tiny_http server that answers every request with one fixed contact.
+//! `baseline-server`: a bare server that answers every request with one fixed contact.
 //!
-//! It does no parsing, routing, storage or logging, so its throughput is the ceiling that the
-//! HTTP stack and the load generator allow on this machine: the first row of every comparison.
+//! It does no routing, storage or logging. Two kinds: `tiny-http` (the default, a thread pool
+//! over tiny_http, the row the experiments have always had) and `hyper` (hyper 1 on tokio, in
+//! `hyper_baseline.rs`), whose throughput is the ceiling that an HTTP stack and the load
+//! generator allow on this machine: the first row of the GET benchmark.
 
 use crate::args;
 use crate::error::{Error, Result};
@@ -11,11 +13,14 @@ const HELP: &str = "\
 phonebook-tools baseline-server: answer every request with a fixed contact (the ceiling row)
 
 USAGE:
-    phonebook-tools baseline-server [--listen ADDR] [--threads N]
+    phonebook-tools baseline-server [--kind KIND] [--listen ADDR] [--threads N]
 
 OPTIONS:
+    --kind KIND        tiny-http (a thread pool over tiny_http) or hyper (hyper 1 on tokio's
+                       multi-thread runtime) [default: tiny-http]
     --listen ADDR      address to listen on; port 0 picks one [default: 127.0.0.1:8090]
-    --threads N        threads answering requests [default: 16]
+    --threads N        threads answering requests [default: 16 for tiny-http, one per core
+                       for hyper]
 
 Prints `baseline listening on http://ADDR` and serves until killed.
 ";
@@ -25,11 +30,13 @@ pub const BODY: &str = r#"{"name":"John Doe","number":"+358408053254"}"#;
 
 pub fn run(mut parser: lexopt::Parser) -> Result<()> {
     use lexopt::prelude::*;
-    let (mut listen, mut threads) = ("127.0.0.1:8090".to_string(), 16usize);
+    let (mut listen, mut threads) = ("127.0.0.1:8090".to_string(), None);
+    let mut kind = "tiny-http".to_string();
     while let Some(arg) = parser.next()? {
         match arg {
+            Long("kind") => kind = args::text(&mut parser)?,
             Long("listen") => listen = args::text(&mut parser)?,
-            Long("threads") => threads = args::number(&mut parser, "threads")?,
+            Long("threads") => threads = Some(args::number(&mut parser, "threads")?),
             Short('h') | Long("help") => {
                 print!("{HELP}");
                 return Ok(());
@@ -37,9 +44,19 @@ pub fn run(mut parser: lexopt::Parser) -> Result<()> {
             other => return Err(other.unexpected().into()),
         }
     }
-    if !(1..=1024).contains(&threads) {
-        return Err(Error::new("--threads must be 1 to 1024"));
-    }
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let threads = match (kind.as_str(), threads) {
+        (_, Some(n)) if !(1..=1024).contains(&n) => {
+            return Err(Error::new("--threads must be 1 to 1024"))
+        }
+        ("hyper", n) => return crate::net::hyper_baseline::serve(&listen, n.unwrap_or(cores)),
+        ("tiny-http", n) => n.unwrap_or(16),
+        (other, _) => {
+            return Err(Error::new(format!(
+                "--kind must be tiny-http or hyper, not {other:?}"
+            )))
+        }
+    };
     let server = tiny_http::Server::http(&listen)
         .map_err(|e| Error::new(format!("cannot listen on {listen}: {e}")))?;
     let addr = server.server_addr().to_ip().expect("an IP listener");
