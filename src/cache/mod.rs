@@ -32,6 +32,7 @@ use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+pub mod flight;
 mod memcached;
 
 /// How long a server that failed is skipped before one request tries it again.

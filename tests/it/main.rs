@@ -14,5 +14,6 @@ mod riak_faults;
 mod riak_http;
 mod riak_standin;
 mod riak_support;
+mod stampede;
 mod support;
 mod webdriver;
