@@ -18,7 +18,8 @@ OPTIONS (each overrides phonebook.toml):
     --listen ADDR      address to listen on [default: 127.0.0.1:8080]
     --store URL        embedded:PATH, pbc://host:port[,host:port...] or
                        http://host:port[,host:port...] [default: embedded:data/phonebook.redb]
-    --cache URL        off or memcache://host:port[,host:port...] [default: off]
+    --cache URL        off, memcache://host:port[,host:port...] or
+                       memcache+unix:///path/to/memcached.sock [default: off]
     -h, --help         print this help
     -V, --version      print the version
 

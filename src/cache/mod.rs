@@ -149,9 +149,12 @@ impl Cache {
         if !server.usable(now) {
             return Outcome::Skipped;
         }
+        // One deadline for the whole operation: waiting for a connection, connecting, the
+        // command and its whole answer.
+        let deadline = Instant::now() + self.timeout;
         let result = server.pool.get(self.timeout).and_then(|mut conn| {
             // After any error the socket may hold half a reply: never reuse it.
-            op(&mut conn).inspect_err(|_| conn.mark_broken())
+            op(conn.until(deadline)).inspect_err(|_| conn.mark_broken())
         });
         match result {
             Ok(value) => {
@@ -241,7 +244,7 @@ pub fn flush_all(config: &CacheConfig) -> Result<Vec<String>, Error> {
     for addr in addrs {
         Maker::new(addr, timeout)
             .connect()
-            .and_then(|mut conn| conn.flush_all())
+            .and_then(|mut conn| conn.until(Instant::now() + timeout).flush_all())
             .map_err(|e| io::Error::new(e.kind(), format!("memcached {addr}: {e}")))?;
     }
     Ok(addrs.clone())

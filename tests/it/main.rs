@@ -2,6 +2,7 @@
 
 mod browser;
 mod cache;
+mod cache_wire;
 mod core;
 mod durability;
 mod faults;
