@@ -265,3 +265,20 @@ fn load(c: usize, base: &str, names: &[String], outcomes: &Mutex<Vec<Outcome>>) 
         outcomes.lock().unwrap().push(Outcome { at, failure });
     }
 }
+
+#[test]
+fn version_prints_the_name_and_the_package_version() {
+    for flag in ["--version", "-V"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_phonebook"))
+            .arg(flag)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(text, format!("phonebook {}\n", env!("CARGO_PKG_VERSION")));
+        let version = text.trim_end().strip_prefix("phonebook ").unwrap();
+        let parts: Vec<&str> = version.split('.').collect();
+        assert_eq!(parts.len(), 3, "X.Y.Z: {version}");
+        assert!(parts.iter().all(|p| p.parse::<u32>().is_ok()), "{version}");
+    }
+}
