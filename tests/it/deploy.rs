@@ -242,7 +242,7 @@ fn an_instance_killed_under_load_fails_no_request_after_the_balancer_notices() {
     // In the window, the retries answer almost every request from the other instance; in two
     // of 27 runs here, one request's client connection was closed unanswered.
     assert!(
-        window <= 2,
+        window <= 1,
         "failed while the balancer had not noticed: {failures:?}"
     );
 }
