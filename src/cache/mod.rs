@@ -169,7 +169,9 @@ impl Cache {
         }
     }
 
-    fn warn(&self, addr: &str, err: &io::Error, now: u64) {
+    /// Logs a warning unless one was logged within [`WARN_EVERY`]; when it logs, returns how
+    /// many failures went unlogged since the last one.
+    fn warn(&self, addr: &str, err: &io::Error, now: u64) -> Option<u64> {
         let last = self.warned_at.load(Ordering::Relaxed);
         let due = last == 0 || now >= last + WARN_EVERY.as_millis() as u64;
         if due
@@ -183,8 +185,10 @@ impl Cache {
                 "cache: memcached {addr} failed ({err}); answering from the store, retrying in \
                  {BACKOFF:?} ({unlogged} more cache failures since the last warning)"
             );
+            Some(unlogged)
         } else {
             self.unlogged.fetch_add(1, Ordering::Relaxed);
+            None
         }
     }
 
@@ -212,13 +216,15 @@ impl McServer {
                     .is_ok())
     }
 
-    fn up(&self) {
+    /// Marks the server up; true when it was down (and that is logged).
+    fn up(&self) -> bool {
         // Load first: a write on every operation would bounce the cache line between cores.
-        if self.down_until.load(Ordering::Relaxed) != 0
-            && self.down_until.swap(0, Ordering::Relaxed) != 0
-        {
+        let back = self.down_until.load(Ordering::Relaxed) != 0
+            && self.down_until.swap(0, Ordering::Relaxed) != 0;
+        if back {
             log::info!("cache: memcached {} answers again", self.addr);
         }
+        back
     }
 
     fn down(&self, now: u64) {
@@ -286,6 +292,105 @@ fn decode(name: &str, value: &[u8]) -> Option<Contact> {
 mod tests {
     use super::*;
     use crate::contact::parse_name;
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::TcpListener;
+    use std::sync::Barrier;
+    use std::thread;
+
+    /// A cache on one memcached at `addr`. It connects lazily: tests that only look at its
+    /// state need nothing listening there.
+    fn cache_on(addr: &str, pool_size: usize, timeout: Duration) -> Cache {
+        let config = CacheConfig {
+            url: CacheUrl::Memcache(vec![addr.to_string()]),
+            ttl_secs: 10,
+            timeout,
+            pool_size,
+        };
+        Cache::open(&config, 4).expect("a cache")
+    }
+
+    #[test]
+    fn a_failed_server_is_skipped_for_the_backoff_then_probed_by_one_request() {
+        let cache = cache_on("127.0.0.1:9", 1, Duration::from_millis(100));
+        let server = &cache.servers[0];
+        let backoff = BACKOFF.as_millis() as u64;
+        assert!(server.usable(5_000), "up");
+        server.down(5_000);
+        assert!(
+            !server.usable(5_000 + backoff - 1),
+            "skipped during the backoff"
+        );
+        assert!(server.usable(5_000 + backoff), "then one request probes it");
+        assert!(
+            !server.usable(5_000 + backoff),
+            "while the others still skip it"
+        );
+        assert!(!server.usable(5_000 + 2 * backoff - 1));
+        assert!(
+            server.usable(5_000 + 2 * backoff),
+            "the next probe a backoff later"
+        );
+        assert!(server.up(), "the probe succeeded: back");
+        assert!(!server.up(), "already up");
+        assert!(server.usable(5_000 + 2 * backoff + 1));
+    }
+
+    #[test]
+    fn warnings_are_logged_once_per_interval_counting_the_others() {
+        let cache = cache_on("127.0.0.1:9", 1, Duration::from_millis(100));
+        let err = io::Error::other("refused");
+        let every = WARN_EVERY.as_millis() as u64;
+        assert_eq!(cache.warn("a", &err, 5_000), Some(0), "the first is logged");
+        assert_eq!(cache.warn("a", &err, 5_001), None);
+        assert_eq!(cache.warn("a", &err, 5_000 + every - 1), None);
+        assert_eq!(
+            cache.warn("a", &err, 5_000 + every),
+            Some(2),
+            "with the count"
+        );
+        assert_eq!(cache.warn("a", &err, 5_000 + every), None);
+    }
+
+    #[test]
+    fn the_clock_never_reads_zero() {
+        // 0 means "up" in `down_until` and "never" in `warned_at`.
+        let cache = cache_on("127.0.0.1:9", 1, Duration::from_millis(100));
+        assert!(cache.now_ms() >= 1);
+    }
+
+    #[test]
+    fn a_worker_that_waits_for_a_connection_is_counted() {
+        // One connection, held 200 ms by each `get` (the server answers a miss that late).
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        thread::spawn(move || {
+            let (conn, _) = listener.accept().unwrap();
+            let mut reader = BufReader::new(conn.try_clone().unwrap());
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 0) {
+                thread::sleep(Duration::from_millis(200));
+                if (&conn).write_all(b"END\r\n").is_err() {
+                    return;
+                }
+                line.clear();
+            }
+        });
+        let cache = cache_on(&addr, 1, Duration::from_secs(5));
+        assert_eq!(cache.pool_waits(), 0);
+        let start = Barrier::new(2);
+        thread::scope(|s| {
+            for _ in 0..2 {
+                s.spawn(|| {
+                    start.wait();
+                    assert_eq!(cache.get("Anna"), Outcome::Done(None));
+                });
+            }
+        });
+        assert!(
+            cache.pool_waits() >= 1,
+            "the second get waited for the first"
+        );
+    }
 
     fn valid_key(key: &str) -> bool {
         key.len() <= MAX_KEY && key.bytes().all(|b| b.is_ascii_graphic())
