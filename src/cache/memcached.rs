@@ -66,9 +66,10 @@ impl Connect for Maker {
     type Socket = McSocket;
 
     fn connect(&self) -> io::Result<McSocket> {
-        let stream = match self.addr.starts_with('/') {
-            true => self.connect_unix()?,
-            false => self.connect_tcp()?,
+        let stream = if self.addr.starts_with('/') {
+            self.connect_unix()?
+        } else {
+            self.connect_tcp()?
         };
         stream.set_timeouts(self.timeout)?;
         Ok(McSocket {
