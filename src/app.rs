@@ -7,7 +7,13 @@
 //! fills the cache with `add` (never replacing an entry a writer set meanwhile). A write goes
 //! to the store first, then `set`s the cache, so a read after one's own write sees the new
 //! number. A cache failure never fails a request: the store answers.
+//!
+//! Concurrent misses for one name share one store read (`cache::flight`), so a hot name's
+//! expiry costs one read, not one per worker. Only a clean miss joins a read in flight: while
+//! memcached fails, a reader cannot tell whether another instance wrote the name since that
+//! read began, so it reads the store itself. A write makes later readers start a new read.
 
+use crate::cache::flight::{Flights, MAX_WAIT};
 use crate::cache::{Cache, Outcome};
 use crate::contact::Contact;
 use crate::error::Error;
@@ -23,6 +29,18 @@ pub struct App {
     store: Box<dyn Store>,
     cache: Option<Cache>,
     metrics: Metrics,
+    /// Store reads after a cache miss, in flight by name, with their answers.
+    flights: Flights<Result<Option<Contact>, SharedError>>,
+}
+
+/// A store error as every caller of a shared read gets it (the error type is not `Clone`).
+#[derive(Debug, Clone)]
+enum SharedError {
+    Unavailable(String),
+    Store(String),
+    /// Any other error, by its message; answered as a storage error (the stores report their
+    /// failures as one of the two above).
+    Other(String),
 }
 
 /// One page of the contact list.
@@ -40,6 +58,7 @@ impl App {
             store,
             cache: None,
             metrics: Metrics::default(),
+            flights: Flights::new(MAX_WAIT),
         }
     }
 
@@ -64,19 +83,30 @@ impl App {
         if let Some(event) = event {
             self.metrics.cache(event);
         }
-        let found = self.timed(StoreOp::Get, || self.store.get(name))?;
-        let contact = found.ok_or_else(|| Error::NotFound("contact".into()))?;
-        // Fill only after a clean miss: after a failure the server is being skipped anyway.
-        if let (Some(cache), Some(CacheEvent::Miss)) = (&self.cache, event) {
-            self.count_failure(cache.fill(&contact));
-        }
-        Ok(contact)
+        match (&self.cache, event) {
+            // After a clean miss: read once for all concurrent misses, and fill the cache
+            // before the answer is shared, so that later readers hit.
+            (Some(cache), Some(CacheEvent::Miss)) => {
+                let read = || {
+                    let found = self.read_store(name).map_err(SharedError::from)?;
+                    if let Some(contact) = &found {
+                        self.count_failure(cache.fill(contact));
+                    }
+                    Ok(found)
+                };
+                self.flights.run(name, read).0.map_err(Error::from)
+            }
+            // Fill only after a clean miss: after a failure the server is being skipped anyway.
+            _ => self.read_store(name),
+        }?
+        .ok_or_else(|| Error::NotFound("contact".into()))
     }
 
     /// Stores the contact, replacing any older number, then updates the cache.
     pub fn put(&self, contact: &Contact) -> Result<(), Error> {
         self.timed(StoreOp::Put, || self.store.put(contact))?;
         if let Some(cache) = &self.cache {
+            self.flights.forget(&contact.name);
             self.count_failure(cache.put(contact));
         }
         Ok(())
@@ -117,6 +147,10 @@ impl App {
         self.metrics.render(&waits)
     }
 
+    fn read_store(&self, name: &str) -> Result<Option<Contact>, Error> {
+        self.timed(StoreOp::Get, || self.store.get(name))
+    }
+
     fn timed<T>(&self, op: StoreOp, f: impl FnOnce() -> T) -> T {
         let start = Instant::now();
         let result = f();
@@ -129,6 +163,26 @@ impl App {
             Outcome::Done(()) => {}
             Outcome::Failed => self.metrics.cache(CacheEvent::Error),
             Outcome::Skipped => self.metrics.cache(CacheEvent::Skipped),
+        }
+    }
+}
+
+impl From<Error> for SharedError {
+    fn from(err: Error) -> SharedError {
+        match err {
+            Error::StoreUnavailable(msg) => SharedError::Unavailable(msg),
+            Error::Store(msg) => SharedError::Store(msg),
+            other => SharedError::Other(other.to_string()),
+        }
+    }
+}
+
+impl From<SharedError> for Error {
+    fn from(err: SharedError) -> Error {
+        match err {
+            SharedError::Unavailable(msg) => Error::StoreUnavailable(msg),
+            SharedError::Store(msg) => Error::Store(msg),
+            SharedError::Other(msg) => Error::Store(msg),
         }
     }
 }

@@ -18,7 +18,8 @@ OPTIONS (each overrides phonebook.toml):
     --listen ADDR      address to listen on [default: 127.0.0.1:8080]
     --store URL        embedded:PATH, pbc://host:port[,host:port...] or
                        http://host:port[,host:port...] [default: embedded:data/phonebook.redb]
-    --cache URL        off or memcache://host:port[,host:port...] [default: off]
+    --cache URL        off, memcache://host:port[,host:port...] or
+                       memcache+unix:///path/to/memcached.sock [default: off]
     -h, --help         print this help
     -V, --version      print the version
 
@@ -76,4 +77,35 @@ fn text(parser: &mut lexopt::Parser) -> Result<String, Error> {
     value
         .into_string()
         .map_err(|v| Error::Config(format!("{v:?} is not valid UTF-8")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_strs(args: &[&str]) -> Result<Command, Error> {
+        parse(args.iter().map(std::ffi::OsString::from))
+    }
+
+    #[test]
+    fn version_and_help_win_over_serving() {
+        for flag in ["--version", "-V"] {
+            assert!(matches!(parse_strs(&[flag]), Ok(Command::Version)));
+        }
+        assert!(matches!(
+            parse_strs(&["--mode", "debug", "-h"]),
+            Ok(Command::Help)
+        ));
+        assert!(HELP.contains("-V, --version"));
+    }
+
+    #[test]
+    fn cache_urls_of_both_forms_reach_the_overrides() {
+        let unix = "memcache+unix:///run/memcached/memcached.sock";
+        let Ok(Command::FlushCache(over)) = parse_strs(&["flush-cache", "--cache", unix]) else {
+            panic!("flush-cache");
+        };
+        assert_eq!(over.cache.as_deref(), Some(unix));
+        assert!(HELP.contains("memcache+unix:///path/to/memcached.sock"));
+    }
 }

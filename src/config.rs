@@ -37,7 +37,9 @@ pub enum StoreUrl {
 pub enum CacheUrl {
     /// `off`: every read goes to the store.
     Off,
-    /// `memcache://host:port[,host:port...]` (default port 11211).
+    /// `memcache://host:port[,host:port...]` (default port 11211), each as `host:port`; or
+    /// `memcache+unix:///path/to/memcached.sock`, one server, as its absolute path (a
+    /// `host:port` never starts with `/`, so the two cannot be confused).
     Memcache(Vec<String>),
 }
 
@@ -301,7 +303,7 @@ pub fn parse_store_url(url: &str) -> Result<StoreUrl, Error> {
     )))
 }
 
-/// Parses `off` or `memcache://host:port,...`.
+/// Parses `off`, `memcache://host:port,...` or `memcache+unix:///path`.
 pub fn parse_cache_url(url: &str) -> Result<CacheUrl, Error> {
     if url == "off" {
         return Ok(CacheUrl::Off);
@@ -309,9 +311,36 @@ pub fn parse_cache_url(url: &str) -> Result<CacheUrl, Error> {
     if let Some(hosts) = url.strip_prefix("memcache://") {
         return Ok(CacheUrl::Memcache(parse_hosts(url, hosts, 11211)?));
     }
+    if let Some(path) = url.strip_prefix("memcache+unix://") {
+        return Ok(CacheUrl::Memcache(vec![parse_socket_path(url, path)?]));
+    }
     Err(Error::Config(format!(
-        "cache URL {url:?} must be off or memcache://host:port"
+        "cache URL {url:?} must be off, memcache://host:port or memcache+unix:///path"
     )))
+}
+
+/// Longest Unix socket path Linux takes (`sun_path` is 108 bytes, with the final NUL).
+const MAX_SOCKET_PATH: usize = 107;
+
+/// Checks the path of a `memcache+unix://` URL: absolute, one socket, short enough.
+fn parse_socket_path(url: &str, path: &str) -> Result<String, Error> {
+    let bad = |why: &str| {
+        Error::Config(format!(
+            "{url:?}: {why} (e.g. memcache+unix:///run/memcached/memcached.sock)"
+        ))
+    };
+    if !path.starts_with('/') || path.ends_with('/') {
+        return Err(bad("needs the absolute path of memcached's socket"));
+    }
+    if path.contains([',', '\0']) {
+        return Err(bad("takes one socket path"));
+    }
+    if path.len() > MAX_SOCKET_PATH {
+        return Err(bad(&format!(
+            "a socket path is at most {MAX_SOCKET_PATH} bytes"
+        )));
+    }
+    Ok(path.to_string())
 }
 
 /// Splits `host[:port],host[:port]` into `host:port` strings, filling in the default port.
@@ -352,6 +381,22 @@ mod tests {
             parse_cache_url("memcache://localhost").unwrap(),
             CacheUrl::Memcache(vec!["localhost:11211".into()])
         );
+        assert_eq!(
+            parse_cache_url("memcache+unix:///run/memcached/memcached.sock").unwrap(),
+            CacheUrl::Memcache(vec!["/run/memcached/memcached.sock".into()])
+        );
+        let long = format!("memcache+unix:///{}", "s".repeat(107));
+        for bad in [
+            "memcache+unix://",
+            "memcache+unix://run/memcached.sock",
+            "memcache+unix:///run/",
+            "memcache+unix:///a.sock,/b.sock",
+            long.as_str(),
+            "memcache+tcp://a",
+        ] {
+            let err = parse_cache_url(bad).unwrap_err().to_string();
+            assert!(err.contains("memcache+unix:///"), "{bad}: {err}");
+        }
         for bad in [
             "riak://x",
             "pbc://",

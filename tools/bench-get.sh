@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # GET throughput side by side, in one run: the hyper ceiling (hyper 1 on tokio, one worker per
 # core), the bare tiny_http baseline, phonebook on the embedded store (cache off), and phonebook
-# with memcached in front (warm), phonebook and tiny_http in production mode with the same
-# thread count, measured with wrk in alternating rounds so that machine noise hits every row
-# alike. Ratios are to the hyper ceiling. Also samples phonebook's resident memory under load.
+# with memcached in front (warm), reached over TCP and over a Unix socket; phonebook and
+# tiny_http in production mode with the same thread count, measured with wrk in alternating
+# rounds so that machine noise hits every row alike. Ratios are to the hyper ceiling. Also
+# samples phonebook's resident memory under load.
 #
 # wrk runs WRK_THREADS threads (default 2: one per core here) over THREADS connections.
 #
@@ -13,38 +14,45 @@ set -euo pipefail
 rounds=${1:-3} secs=${2:-10} threads=${3:-16} wrk_threads=${4:-2}
 cd "$(dirname "$0")/.."
 bin=target/release
-[[ -x $bin/phonebook && -x $bin/phonebook-tools ]] || cargo build --release --workspace
+# Always build: a binary left from older sources would measure the old code.
+cargo build --release -q -p phonebook -p phonebook-tools
 command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)" >&2; exit 2; }
 work=$(mktemp -d)
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-mc=$(port) hyper=$(port) base=$(port) off=$(port) on=$(port)
+mc=$(port) hyper=$(port) base=$(port) off=$(port) on=$(port) unix=$(port)
+# Run as root, memcached drops to nobody before it creates its socket: give it a folder it
+# can reach and write.
+chmod 711 "$work"
+mkdir -m 777 "$work/mc"
+sock=$work/mc/memcached.sock
 memcached -u nobody -l 127.0.0.1 -p "$mc" -U 0 -t 2 & pids+=($!)
+memcached -u nobody -s "$sock" -a 0700 -t 2 & pids+=($!)
 "$bin/phonebook-tools" baseline-server --kind hyper --listen "127.0.0.1:$hyper" >/dev/null 2>&1 & pids+=($!)
 "$bin/phonebook-tools" baseline-server --listen "127.0.0.1:$base" --threads "$threads" >/dev/null 2>&1 & pids+=($!)
-for spec in "off:$off:off" "on:$on:memcache://127.0.0.1:$mc"; do
+for spec in "off:$off:off" "on:$on:memcache://127.0.0.1:$mc" "unix:$unix:memcache+unix://$sock"; do
     IFS=: read -r name p cache <<<"$spec"
     RUST_LOG=warn "$bin/phonebook" --mode production --threads "$threads" --listen "127.0.0.1:$p" \
         --store "embedded:$work/$name.redb" --cache "$cache" >/dev/null & pids+=($!)
     eval "pid_$name=$!"
 done
 sleep 1
-for p in $off $on; do
+for p in $off $on $unix; do
     curl -sf -d 'name=John Doe' --data-urlencode 'number=+358408053254' "http://127.0.0.1:$p/contacts" >/dev/null
 done
 url() { echo "http://127.0.0.1:$1/contacts/John%20Doe"; }
 rss() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
-declare -A sum=()
 printf "%-28s %6s %12s %9s %9s %8s\n" row round "req/s" "p50" "p99" "rss MiB"
 for r in $(seq "$rounds"); do
-    for row in hyper tiny_http embedded embedded+memcached; do
+    for row in hyper tiny_http embedded memcached-tcp memcached-unix; do
         case $row in
             hyper) p=$hyper pid= ;;
             tiny_http) p=$base pid= ;;
             embedded) p=$off pid=$pid_off ;;
-            *) p=$on pid=$pid_on ;;
+            memcached-tcp) p=$on pid=$pid_on ;;
+            *) p=$unix pid=$pid_unix ;;
         esac
         (sleep "$((secs / 2))"; [[ -z $pid ]] || rss "$pid" >"$work/rss") &
         out=$(wrk -t"$wrk_threads" -c"$threads" -d"${secs}s" --latency "$(url "$p")")
@@ -58,6 +66,18 @@ for r in $(seq "$rounds"); do
     done
 done
 echo
+# Every cached GET must have been a hit: a row of misses or errors would measure the store.
+for row in memcached-tcp:$on memcached-unix:$unix; do
+    curl -sf "http://127.0.0.1:${row#*:}/metrics" | awk -v row="${row%:*}" '
+        /^phonebook_cache_(hits|misses|errors)_total/ { n[$1] = $2 }
+        END {
+            printf "%s: %d hits, %d misses, %d errors\n", row, n["phonebook_cache_hits_total"],
+                n["phonebook_cache_misses_total"], n["phonebook_cache_errors_total"]
+            if (n["phonebook_cache_errors_total"] > 0 || n["phonebook_cache_hits_total"] == 0) {
+                print "the cache did not answer: these figures do not measure it"; exit 1
+            }
+        }'
+done
 python3 - "$work/rates" <<'PY'
 import statistics, sys
 rates = {}

@@ -4,7 +4,8 @@
 //! the wire protocol, the key scheme, which server holds a key, and failing open.
 //!
 //! **Wire.** A few lines of the memcached text protocol (`get`, `set`, `add`, `flush_all`, in
-//! the private `memcached` submodule) over sockets from the FIFO pool, one command per `write`.
+//! the private `memcached` submodule) over TCP or Unix sockets from the FIFO pool, one command
+//! per `write`, each operation (connection, command and whole answer) within one deadline.
 //! The `memcache` crate was measured and left out: it has no TCP connect timeout, checks every
 //! connection out with an extra `version` round trip, writes each header field with its own
 //! syscall, runs three r2d2 threads per connection, and logs every failed connect at error
@@ -21,6 +22,8 @@
 //! marks that server down for [`BACKOFF`]: requests skip it (answered from the store) until one
 //! request probes it again, so a dead memcached costs one timeout per second, not one per
 //! request. A warning is logged at most once per [`WARN_EVERY`].
+//!
+//! **Single flight** (`flight`): the app's concurrent misses for one name share one store read.
 
 use crate::config::{CacheConfig, CacheUrl};
 use crate::contact::Contact;
@@ -32,6 +35,7 @@ use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+pub mod flight;
 mod memcached;
 
 /// How long a server that failed is skipped before one request tries it again.
@@ -148,9 +152,12 @@ impl Cache {
         if !server.usable(now) {
             return Outcome::Skipped;
         }
+        // One deadline for the whole operation: waiting for a connection, connecting, the
+        // command and its whole answer.
+        let deadline = Instant::now() + self.timeout;
         let result = server.pool.get(self.timeout).and_then(|mut conn| {
             // After any error the socket may hold half a reply: never reuse it.
-            op(&mut conn).inspect_err(|_| conn.mark_broken())
+            op(conn.until(deadline)).inspect_err(|_| conn.mark_broken())
         });
         match result {
             Ok(value) => {
@@ -165,7 +172,9 @@ impl Cache {
         }
     }
 
-    fn warn(&self, addr: &str, err: &io::Error, now: u64) {
+    /// Logs a warning unless one was logged within [`WARN_EVERY`]; when it logs, returns how
+    /// many failures went unlogged since the last one.
+    fn warn(&self, addr: &str, err: &io::Error, now: u64) -> Option<u64> {
         let last = self.warned_at.load(Ordering::Relaxed);
         let due = last == 0 || now >= last + WARN_EVERY.as_millis() as u64;
         if due
@@ -179,8 +188,10 @@ impl Cache {
                 "cache: memcached {addr} failed ({err}); answering from the store, retrying in \
                  {BACKOFF:?} ({unlogged} more cache failures since the last warning)"
             );
+            Some(unlogged)
         } else {
             self.unlogged.fetch_add(1, Ordering::Relaxed);
+            None
         }
     }
 
@@ -208,13 +219,15 @@ impl McServer {
                     .is_ok())
     }
 
-    fn up(&self) {
+    /// Marks the server up; true when it was down (and that is logged).
+    fn up(&self) -> bool {
         // Load first: a write on every operation would bounce the cache line between cores.
-        if self.down_until.load(Ordering::Relaxed) != 0
-            && self.down_until.swap(0, Ordering::Relaxed) != 0
-        {
+        let back = self.down_until.load(Ordering::Relaxed) != 0
+            && self.down_until.swap(0, Ordering::Relaxed) != 0;
+        if back {
             log::info!("cache: memcached {} answers again", self.addr);
         }
+        back
     }
 
     fn down(&self, now: u64) {
@@ -240,7 +253,7 @@ pub fn flush_all(config: &CacheConfig) -> Result<Vec<String>, Error> {
     for addr in addrs {
         Maker::new(addr, timeout)
             .connect()
-            .and_then(|mut conn| conn.flush_all())
+            .and_then(|mut conn| conn.until(Instant::now() + timeout).flush_all())
             .map_err(|e| io::Error::new(e.kind(), format!("memcached {addr}: {e}")))?;
     }
     Ok(addrs.clone())
@@ -279,62 +292,4 @@ fn decode(name: &str, value: &[u8]) -> Option<Contact> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::contact::parse_name;
-
-    fn valid_key(key: &str) -> bool {
-        key.len() <= MAX_KEY && key.bytes().all(|b| b.is_ascii_graphic())
-    }
-
-    #[test]
-    fn every_kind_of_name_gets_a_valid_distinct_key() {
-        let names = [
-            "John Doe".to_string(),
-            "John%20Doe".to_string(),
-            "John+Doe".to_string(),
-            "Åsa Öberg".to_string(),
-            "<i>&amp;\"' <script>".to_string(),
-            "x".repeat(100),
-            "a".to_string() + &" ".repeat(98) + "b",
-            "é".repeat(100),
-            "𝄞".repeat(100),
-            "𝄞".repeat(99) + "a",
-        ];
-        let mut keys = std::collections::HashSet::new();
-        for name in &names {
-            let name = parse_name(name).expect("a valid name");
-            let key = key(&name);
-            assert!(valid_key(&key), "{name:?} -> {key:?}");
-            assert!(keys.insert(key), "{name:?} shares a key");
-        }
-        assert_eq!(
-            key("John Doe"),
-            "pb:John%20Doe",
-            "short names stay readable"
-        );
-        assert!(key(&"𝄞".repeat(100)).starts_with("pb#"));
-        assert_eq!(key(&"𝄞".repeat(100)).len(), 35);
-    }
-
-    #[test]
-    fn fnv_matches_the_published_vectors_and_spreads_keys() {
-        // Test vectors of the FNV-1a 128-bit reference.
-        assert_eq!(fnv1a_128(b""), 0x6c62272e07bb014262b821756295c58d);
-        assert_eq!(fnv1a_128(b"a"), 0xd228cb696f1a8caf78912b704e4a8964);
-        let mut per_server = [0; 3];
-        for i in 0..300 {
-            per_server[server_index(&key(&format!("name {i}")), 3)] += 1;
-        }
-        assert!(per_server.iter().all(|&n| n > 60), "{per_server:?}");
-    }
-
-    #[test]
-    fn a_value_for_another_name_is_a_miss() {
-        let contact = Contact::parse("Anna", "123").unwrap();
-        let json = contact.to_json();
-        assert_eq!(decode("Anna", json.as_bytes()), Some(contact));
-        assert_eq!(decode("Anne", json.as_bytes()), None);
-        assert_eq!(decode("Anna", b"garbage"), None);
-    }
-}
+mod tests;

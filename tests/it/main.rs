@@ -2,11 +2,14 @@
 
 mod browser;
 mod cache;
+mod cache_wire;
 mod clients;
 mod conformance;
 mod core;
+mod deploy;
 mod durability;
 mod faults;
+mod haproxy;
 mod hostile;
 mod http_support;
 mod isolation;
@@ -18,5 +21,6 @@ mod riak_faults;
 mod riak_http;
 mod riak_standin;
 mod riak_support;
+mod stampede;
 mod support;
 mod webdriver;

@@ -1,17 +1,23 @@
-//! A real memcached for the tests, on a free loopback port, killed on drop.
+//! A real memcached for the tests, on a free loopback port or a Unix socket, killed on drop.
 //!
-//! memcached must be installed (`.ci/run` installs it); without it the tests that start one
-//! fail with a message saying so, never pass silently.
+//! memcached must be installed (`tools/test-deps.sh` installs it); without it the tests that
+//! start one fail with a message saying so, never pass silently.
 
 use std::net::{TcpListener, TcpStream};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// A memcached process on 127.0.0.1; killed on drop.
+/// A memcached process on 127.0.0.1 or on a Unix socket; killed on drop.
 pub struct Memcached {
     child: Child,
+    /// The TCP port; 0 on a Unix socket.
     pub port: u16,
+    /// The Unix socket, when it listens on one.
+    pub socket: Option<PathBuf>,
 }
 
 impl Memcached {
@@ -28,43 +34,50 @@ impl Memcached {
 
     /// Starts memcached on this port; `None` if it exits (port taken) instead of listening.
     pub fn start_on(port: u16) -> Option<Memcached> {
-        let child = Command::new("memcached")
-            // `-u` only matters when running as root, where memcached requires it. `-U 0`: no UDP.
-            .args([
-                "-l",
-                "127.0.0.1",
-                "-p",
-                &port.to_string(),
-                "-U",
-                "0",
-                "-u",
-                "nobody",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot run memcached ({e}): these tests need memcached on PATH \
-                     (Debian package `memcached`; .ci/run installs it)"
-                )
-            });
-        let mut mc = Memcached { child, port };
+        // `-U 0`: no UDP.
+        let child = spawn(&["-l", "127.0.0.1", "-p", &port.to_string(), "-U", "0"]);
+        let mc = Memcached {
+            child,
+            port,
+            socket: None,
+        };
+        mc.wait_ready(|| TcpStream::connect(("127.0.0.1", port)).is_ok())
+    }
+
+    /// Starts memcached on a Unix socket at `path` (`-s`) in a test's own folder.
+    pub fn start_unix(path: &Path) -> Memcached {
+        // As root, memcached drops to `nobody` before it creates the socket: let it write there.
+        let dir = path.parent().expect("a folder");
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let mc = Memcached {
+            child: spawn(&["-s", path.to_str().unwrap(), "-a", "0700"]),
+            port: 0,
+            socket: Some(path.to_path_buf()),
+        };
+        mc.wait_ready(|| UnixStream::connect(path).is_ok())
+            .unwrap_or_else(|| panic!("memcached -s {} exited", path.display()))
+    }
+
+    /// This memcached once `ready` holds; `None` if it exits first.
+    fn wait_ready(mut self, ready: impl Fn() -> bool) -> Option<Memcached> {
         let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline {
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(mc);
+            if ready() {
+                return Some(self);
             }
-            if mc.child.try_wait().unwrap().is_some() {
+            if self.child.try_wait().unwrap().is_some() {
                 return None;
             }
             thread::sleep(Duration::from_millis(20));
         }
-        panic!("memcached did not listen on port {port} within 5 s");
+        panic!("memcached did not listen within 5 s");
     }
 
     pub fn url(&self) -> String {
-        format!("memcache://127.0.0.1:{}", self.port)
+        match &self.socket {
+            Some(path) => format!("memcache+unix://{}", path.display()),
+            None => format!("memcache://127.0.0.1:{}", self.port),
+        }
     }
 
     pub fn signal(&self, signal: &str) {
@@ -93,6 +106,23 @@ impl Drop for Memcached {
             self.kill();
         }
     }
+}
+
+/// memcached with these arguments. `-u` only matters when running as root, where memcached
+/// requires it.
+fn spawn(args: &[&str]) -> Child {
+    Command::new("memcached")
+        .args(args)
+        .args(["-u", "nobody"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run memcached ({e}): these tests need memcached on PATH \
+                 (Debian package `memcached`; tools/test-deps.sh installs it)"
+            )
+        })
 }
 
 /// A port nothing listens on right now.

@@ -1,0 +1,161 @@
+//! How the service reaches memcached: over a Unix socket (a real memcached started with `-s`
+//! in the test's folder), and within one deadline per operation (a fake server on loopback
+//! that trickles its answer a byte at a time).
+
+use crate::memcached::Memcached;
+use crate::support::*;
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::process::Command;
+use std::thread;
+use std::time::{Duration, Instant};
+
+fn phonebook(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_phonebook"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn number_of(svc: &Service, name: &str) -> String {
+    let reply = get(&svc.url(&format!("/contacts/{name}")));
+    assert_eq!(reply.status, 200, "{name:?}: {}", reply.body);
+    reply.json()["number"].as_str().unwrap().to_string()
+}
+
+/// The service on a fresh embedded store with `--cache url`.
+fn service(tag: &str, cache: &str, extra: &[&str]) -> Service {
+    let dir = temp_dir(tag);
+    let store = embedded_arg(&dir);
+    let mut args = vec!["--store", store.as_str(), "--cache", cache];
+    args.extend_from_slice(extra);
+    Service::start(&args).owning(dir)
+}
+
+#[test]
+fn over_a_unix_socket_the_cache_hits_misses_and_flushes() {
+    let dir = temp_dir("mc-unix");
+    let mc = Memcached::start_unix(&dir.join("memcached.sock"));
+    let svc = service("mc-unix-svc", &mc.url(), &[]);
+    assert_eq!(post_form(&svc.url("/contacts"), "Uma", "0401").status, 200);
+    assert_eq!(number_of(&svc, "Uma"), "0401", "the write filled the cache");
+    assert_eq!(get(&svc.url("/contacts/Nobody")).status, 404);
+    assert_eq!(metric(&svc, "phonebook_cache_hits_total"), 1);
+    assert_eq!(metric(&svc, "phonebook_cache_misses_total"), 1);
+
+    let out = phonebook(&["flush-cache", "--cache", &mc.url()]);
+    assert!(out.status.success(), "{out:?}");
+    let socket = mc.socket.as_ref().unwrap().display().to_string();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("flushed memcached {socket}\n")
+    );
+    assert_eq!(number_of(&svc, "Uma"), "0401", "a miss reads the store");
+    assert_eq!(number_of(&svc, "Uma"), "0401", "and fills the cache");
+    assert_eq!(metric(&svc, "phonebook_cache_hits_total"), 2);
+    assert_eq!(metric(&svc, "phonebook_cache_misses_total"), 2);
+    assert_eq!(metric(&svc, "phonebook_cache_errors_total"), 0);
+}
+
+#[test]
+fn a_socket_that_disappears_fails_no_request_and_a_new_one_brings_hits_back() {
+    let dir = temp_dir("mc-unix-gone");
+    let path = dir.join("memcached.sock");
+    let mut mc = Memcached::start_unix(&path);
+    let svc = service("mc-unix-gone-svc", &mc.url(), &[]);
+    post_form(&svc.url("/contacts"), "Vik", "0402");
+    assert_eq!(number_of(&svc, "Vik"), "0402");
+    mc.kill();
+    std::fs::remove_file(&path).unwrap();
+    for _ in 0..20 {
+        assert_eq!(number_of(&svc, "Vik"), "0402", "answered from the store");
+    }
+    assert!(metric(&svc, "phonebook_cache_errors_total") >= 1);
+    assert!(metric(&svc, "phonebook_cache_skipped_total") >= 1);
+
+    let _mc = Memcached::start_unix(&path);
+    let hits = metric(&svc, "phonebook_cache_hits_total");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while metric(&svc, "phonebook_cache_hits_total") == hits && Instant::now() < deadline {
+        assert_eq!(number_of(&svc, "Vik"), "0402");
+        thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        metric(&svc, "phonebook_cache_hits_total") > hits,
+        "hits resumed"
+    );
+}
+
+#[test]
+fn a_bad_unix_cache_url_stops_start_up_with_a_clear_message() {
+    for url in ["memcache+unix://run/memcached.sock", "memcache+unix://"] {
+        let out = phonebook(&["--cache", url, "--listen", "127.0.0.1:0"]);
+        assert_eq!(out.status.code(), Some(2), "{url}: {out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("needs the absolute path of memcached's socket"),
+            "{stderr}"
+        );
+    }
+}
+
+/// The reply the fake server trickles: a well-formed `get` answer of 227 bytes, which lasts
+/// 23 s at a byte per 100 ms.
+fn trickled() -> String {
+    format!("VALUE pb:Tr 0 200\r\n{}\r\nEND\r\n", "x".repeat(200))
+}
+
+#[test]
+fn a_server_trickling_its_answer_cannot_hold_a_get_past_the_cache_timeout() {
+    let addr = trickling_server(Duration::from_millis(100));
+    // The default cache timeout: 150 ms. A timeout per read() would let the trickle hold each
+    // operation 23 s (the client below gives up after 10 s).
+    let svc = service("mc-trickle", &format!("memcache://{addr}"), &[]);
+    assert_eq!(post_form(&svc.url("/contacts"), "Tr", "0403").status, 200);
+    // The write's `set` timed out; the server is skipped for a second, then tried again.
+    thread::sleep(Duration::from_millis(1_500));
+    let errors = metric(&svc, "phonebook_cache_errors_total");
+    assert_eq!(errors, 1, "the write's set");
+    let start = Instant::now();
+    assert_eq!(number_of(&svc, "Tr"), "0403", "answered from the store");
+    let took = start.elapsed();
+    println!("a GET against a trickling memcached took {took:?} (cache timeout 150 ms)");
+    assert!(took < Duration::from_secs(3), "{took:?}");
+    assert_eq!(metric(&svc, "phonebook_cache_errors_total"), errors + 1);
+}
+
+/// A fake memcached on loopback that answers every command with [`trickled`], one byte per
+/// `every`. It serves for at most 30 s and stops a connection when the client closes it.
+fn trickling_server(every: Duration) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    listener.set_nonblocking(true).unwrap();
+    thread::spawn(move || {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            match listener.accept() {
+                Ok((conn, _)) => {
+                    conn.set_nonblocking(false).unwrap();
+                    thread::spawn(move || trickle(conn, every));
+                }
+                Err(_) => thread::sleep(Duration::from_millis(10)),
+            }
+        }
+    });
+    addr
+}
+
+fn trickle(conn: std::net::TcpStream, every: Duration) {
+    let mut writer = conn.try_clone().unwrap();
+    let mut reader = BufReader::new(conn);
+    let mut command = String::new();
+    while reader.read_line(&mut command).is_ok_and(|n| n > 0) {
+        for byte in trickled().as_bytes() {
+            thread::sleep(every);
+            if writer.write_all(&[*byte]).is_err() {
+                return;
+            }
+        }
+        command.clear();
+    }
+}

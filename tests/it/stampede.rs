@@ -1,0 +1,160 @@
+//! No stampede: when a name is missing from the cache, concurrent requests for it in one
+//! instance cause one store read, and every one of them gets that read's answer, an error
+//! included.
+//!
+//! The store is the Riak stand-in behind a link that delays each request, so that a store read
+//! lasts long enough for all sixteen requests to arrive while it is in flight. Store reads are
+//! counted twice, independently: the service's own `phonebook_store_duration_seconds_count
+//! {op="get"}` and the requests the stand-in served.
+
+use crate::memcached::Memcached;
+use crate::riak_support::cluster;
+use crate::support::*;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Barrier};
+use std::thread;
+use std::time::Duration;
+
+const WORKERS: usize = 16;
+const STORE_GETS: &str = r#"phonebook_store_duration_seconds_count{op="get"}"#;
+
+#[test]
+fn sixteen_concurrent_misses_for_one_name_cause_one_store_read() {
+    let nodes = cluster(1, Default::default());
+    let link = SlowLink::start(&nodes[0].pbc_addr.to_string(), Duration::from_millis(400));
+    let mc = Memcached::start();
+    let dir = temp_dir("stampede");
+    let config = dir.join("phonebook.toml");
+    let text = format!(
+        "[server]\nmode = \"production\"\nthreads = {WORKERS}\n\n[store]\nurl = \"pbc://{}\"\n\
+         timeout_ms = 5000\n\n[cache]\nurl = \"{}\"\ntimeout_ms = 1000\n",
+        link.addr,
+        mc.url()
+    );
+    std::fs::write(&config, text).unwrap();
+    let svc = Service::start(&["--config", config.to_str().unwrap()]).owning(dir);
+    assert_eq!(
+        post_form(&svc.url("/contacts"), "Hot", "040 123").status,
+        200
+    );
+
+    // Missing from the cache, as after its entry expired: one read, shared by all.
+    flush_cache(&mc);
+    let (gets, served) = (metric(&svc, STORE_GETS), nodes[0].served());
+    let answers = burst(&svc.addr, "/contacts/Hot");
+    let reads = metric(&svc, STORE_GETS) - gets;
+    println!("stampede: {WORKERS} concurrent misses, {reads} store read(s)");
+    assert_eq!(reads, 1, "store reads for {WORKERS} concurrent misses");
+    assert_eq!(nodes[0].served() - served, 1, "Riak requests");
+    for (status, body) in &answers {
+        assert_eq!(*status, 200, "{body}");
+        assert_eq!(body, r#"{"name":"Hot","number":"040123"}"#);
+    }
+    let hits = metric(&svc, "phonebook_cache_hits_total");
+    assert_eq!(hits + metric(&svc, "phonebook_cache_misses_total"), 16);
+    assert_eq!(get(&svc.url("/contacts/Hot")).status, 200);
+    assert_eq!(metric(&svc, STORE_GETS) - gets, 1, "the cache was filled");
+
+    // A store error is shared the same way.
+    flush_cache(&mc);
+    nodes[0].fail_with(Some("overload"));
+    let gets = metric(&svc, STORE_GETS);
+    let answers = burst(&svc.addr, "/contacts/Hot");
+    nodes[0].fail_with(None);
+    assert_eq!(
+        metric(&svc, STORE_GETS) - gets,
+        1,
+        "one failed read, shared"
+    );
+    assert!(answers[0].0 >= 500, "{:?}", answers[0]);
+    assert!(answers.iter().all(|a| *a == answers[0]), "{answers:?}");
+}
+
+fn flush_cache(mc: &Memcached) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_phonebook"))
+        .args(["flush-cache", "--cache", &mc.url()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+}
+
+/// Sends one GET of `path` on each of `WORKERS` connections at once: (status, body) of each.
+fn burst(addr: &str, path: &str) -> Vec<(u16, String)> {
+    let start = Barrier::new(WORKERS);
+    thread::scope(|s| {
+        let clients: Vec<_> = (0..WORKERS)
+            .map(|_| {
+                let start = &start;
+                s.spawn(move || {
+                    // Connected before the barrier, so that the requests leave together.
+                    let mut conn = TcpStream::connect(addr).unwrap();
+                    conn.set_read_timeout(Some(Duration::from_secs(30)))
+                        .unwrap();
+                    start.wait();
+                    let head =
+                        format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+                    conn.write_all(head.as_bytes()).unwrap();
+                    let mut answer = String::new();
+                    conn.read_to_string(&mut answer).unwrap();
+                    let status = answer[9..12].parse().unwrap();
+                    let body = answer.split_once("\r\n\r\n").unwrap().1.to_string();
+                    (status, body)
+                })
+            })
+            .collect();
+        clients.into_iter().map(|c| c.join().unwrap()).collect()
+    })
+}
+
+/// A loopback TCP proxy that holds every chunk a client sends for `delay` before passing it
+/// on: each request through it takes at least that long. Stops accepting on drop.
+pub struct SlowLink {
+    pub addr: String,
+    stop: Arc<AtomicBool>,
+}
+
+impl SlowLink {
+    pub fn start(upstream: &str, delay: Duration) -> SlowLink {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let stop = Arc::new(AtomicBool::new(false));
+        let (upstream, stopped) = (upstream.to_string(), stop.clone());
+        thread::spawn(move || {
+            for client in listener.incoming() {
+                if stopped.load(Ordering::SeqCst) {
+                    break;
+                }
+                let (Ok(client), Ok(server)) = (client, TcpStream::connect(&upstream)) else {
+                    continue;
+                };
+                let (c2, s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+                thread::spawn(move || pipe(client, server, delay));
+                thread::spawn(move || pipe(s2, c2, Duration::ZERO));
+            }
+        });
+        SlowLink { addr, stop }
+    }
+}
+
+impl Drop for SlowLink {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wakes the accept loop so that it sees the flag.
+        let _ = TcpStream::connect(&self.addr);
+    }
+}
+
+/// Copies `from` to `to`, each chunk after `delay`, until either side closes.
+fn pipe(mut from: TcpStream, mut to: TcpStream, delay: Duration) {
+    let mut buf = [0u8; 16 * 1024];
+    while let Ok(n @ 1..) = from.read(&mut buf) {
+        thread::sleep(delay);
+        if to.write_all(&buf[..n]).is_err() {
+            break;
+        }
+    }
+    let _ = to.shutdown(std::net::Shutdown::Both);
+    let _ = from.shutdown(std::net::Shutdown::Both);
+}
