@@ -11,21 +11,14 @@ use std::path::PathBuf;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-/// A capture file from `../shared/riak/`, or `None` (with a note) when the folder is absent.
-pub fn captures(file: &str) -> Option<Value> {
+/// A capture of a real Riak node's exchanges, kept as test data in `tests/data/riak/`.
+pub fn captures(file: &str) -> Value {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/riak")
+        .join("tests/data/riak")
         .join(file);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => Some(serde_json::from_str(&text).expect("captures are JSON")),
-        Err(err) => {
-            eprintln!(
-                "note: skipping, no Riak captures at {}: {err}",
-                path.display()
-            );
-            None
-        }
-    }
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("the Riak capture {}: {e}", path.display()));
+    serde_json::from_str(&text).expect("captures are JSON")
 }
 
 pub fn hex(text: &str) -> Vec<u8> {

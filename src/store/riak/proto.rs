@@ -4,7 +4,7 @@
 //! Why by hand: the subset is small (a dozen messages), generated code would need a build step
 //! and a code generator, and hand-written structs can borrow the request fields (bucket, key,
 //! vclock) instead of copying them. Field numbers are Riak's; a field that is unset is not sent,
-//! so a request encodes byte for byte like the captures in `shared/riak/pbc.json`.
+//! so a request encodes byte for byte like the captures in `tests/data/riak/pbc.json`.
 //! Requests implement `MessageWrite` (body only, no length prefix: framing is `pbc.rs`'s job);
 //! the answers are in `replies.rs`. `Content` goes both ways.
 
