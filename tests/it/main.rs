@@ -12,6 +12,7 @@ mod riak_codec;
 mod riak_faults;
 mod riak_http;
 mod riak_standin;
+mod riak_standin_real;
 mod riak_support;
 mod support;
 mod webdriver;

@@ -2,13 +2,12 @@
 //! every response decodes to what the capture says, every request encodes byte for byte, and the
 //! store puts exactly those bytes on the wire when a replayed node answers with the captures.
 
-use crate::riak_support::{captures, hex, put_fields, replay_server, Exchange};
+use crate::riak_support::{capture_settings, captures, hex, put_fields, replay_server, Exchange};
 use phonebook::store::riak::wire::*;
 use phonebook::store::riak::wire::{self as pbc, empty_frame, frame, read_frame};
 use phonebook::store::riak::{Api, Riak};
 use phonebook::store::Store;
 use serde_json::Value;
-use std::time::Duration;
 
 const BUCKET: &[u8] = b"phonebook_vectors";
 const JOHN: &str = r#"{"name":"John Doe","number":"+358408053254"}"#;
@@ -254,13 +253,7 @@ fn frames_are_bounded_and_checked() {
 /// A store on one replayed node: it must send exactly the captured requests.
 fn store_on(addr: &str) -> Riak {
     let nodes = [addr.to_string()];
-    Riak::open(
-        Api::Pbc,
-        &nodes,
-        "phonebook_vectors",
-        Duration::from_secs(2),
-        1,
-    )
+    Riak::open(Api::Pbc, &nodes, &capture_settings())
 }
 
 #[test]
@@ -301,7 +294,7 @@ fn siblings_from_the_capture_resolve_to_the_newest_and_are_written_back() {
     ];
     let (addr, done) = replay_server(script);
     let sam = store_on(&addr).get("Sibling Sam").unwrap().unwrap();
-    // Both siblings share the second; the microseconds say +3582 is newer.
+    // Both siblings share the second (the precision HTTP gives too): the larger value wins.
     assert_eq!(sam.number, "+3582");
     let frames = done.join().unwrap();
     let (vclock, value) = put_fields(&frames[1]);

@@ -3,6 +3,7 @@
 
 use crate::support::{temp_dir, Service};
 use phonebook::store::riak::wire::read_frame;
+use phonebook::store::riak::{Settings, WriteMode};
 use riak_standin::{Standin, StandinOptions};
 use serde_json::Value;
 use std::io::Write;
@@ -19,6 +20,16 @@ pub fn captures(file: &str) -> Value {
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("the Riak capture {}: {e}", path.display()));
     serde_json::from_str(&text).expect("captures are JSON")
+}
+
+/// The store settings the captured requests were made with: Riak's default `notfound_ok`, and
+/// a put that reads the vclock first (no bucket properties read at start-up).
+pub fn capture_settings() -> Settings {
+    Settings {
+        write: WriteMode::ReadFirst,
+        notfound_ok: true,
+        ..Settings::new("phonebook_vectors", Duration::from_secs(2), 1)
+    }
 }
 
 pub fn hex(text: &str) -> Vec<u8> {

@@ -70,7 +70,7 @@ fn run() -> Result<()> {
         "experiment" => experiment::run(parser),
         "cost" => cost::run(parser),
         "riak-bench" => riak::bench::run(rest(parser)?).map_err(Error::new),
-        "riak-standin" => riak::standin::run(rest(parser)?).map_err(Error::new),
+        "riak-standin" => riak::standin::run(parser),
         "help" => {
             print!("{HELP}");
             Ok(())
