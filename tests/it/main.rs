@@ -8,6 +8,7 @@ mod faults;
 mod hostile;
 mod memcached;
 mod riak;
+mod riak_answers;
 mod riak_codec;
 mod riak_faults;
 mod riak_http;

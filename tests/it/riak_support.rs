@@ -3,7 +3,9 @@
 
 use crate::support::{temp_dir, Service};
 use phonebook::store::riak::wire::read_frame;
-use phonebook::store::riak::{Settings, WriteMode};
+use phonebook::contact::Contact;
+use phonebook::store::riak::{Api, Riak, Settings, WriteMode};
+use phonebook::store::Store;
 use riak_standin::{Standin, StandinOptions};
 use serde_json::Value;
 use std::io::Write;
@@ -227,4 +229,40 @@ pub fn riak_http(
         headers,
         resp.body_mut().read_to_string().unwrap_or_default(),
     )
+}
+
+/// A store (no service around it) on these nodes through `api`, with a 500 ms deadline.
+pub fn store_on(api: &str, nodes: &[&Standin], write: WriteMode, notfound_ok: bool) -> Riak {
+    let addrs: Vec<String> = nodes.iter().map(|n| addr_of(n, api)).collect();
+    let settings = Settings {
+        write,
+        notfound_ok,
+        ..Settings::new("phonebook", Duration::from_millis(500), 4)
+    };
+    let api = if api == "pbc" { Api::Pbc } else { Api::Http };
+    Riak::open(api, &addrs, &settings)
+}
+
+/// The state (`up`/`down`) of each node in a store's health details.
+pub fn states(store: &Riak) -> Vec<String> {
+    let health = store.health();
+    let nodes = health.detail["nodes"].as_array().expect("nodes").iter();
+    nodes.map(|n| n["state"].as_str().unwrap().into()).collect()
+}
+
+/// Waits (up to `limit`) until every node of the store is up; true when they are.
+pub fn all_up(store: &Riak, limit: Duration) -> bool {
+    let start = std::time::Instant::now();
+    while start.elapsed() < limit {
+        if states(store).iter().all(|s| s == "up") {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+/// A contact for test number `i`.
+pub fn person(i: usize) -> Contact {
+    Contact::parse(&format!("Person {i:03}"), &format!("+358{i:06}")).unwrap()
 }

@@ -6,9 +6,10 @@
 //!   goes to another node.
 //! - **Unavailable** (the cluster cannot serve this request now, the request itself is fine:
 //!   `timeout`, `insufficient_vnodes`, `all_nodes_down`, `overload`, an unsatisfied `r`/`w`/
-//!   `pr`/`pw`/`dw` quorum, HTTP 502/503/504, and HTTP 500 carrying one of those words): the
-//!   request is retried on another node (or on the same one after a short pause), the node stays
-//!   up; when every attempt is used up the answer is 503, a reason to retry, not a result.
+//!   `pr`/`pw`/`dw` quorum, HTTP 502/503/504, and HTTP 500 carrying one of those words or no
+//!   message at all, as the answer to a HEAD has none): the request is retried on another node
+//!   (or on the same one after a short pause), the node stays up; when every attempt is used up
+//!   the answer is 503, a reason to retry, not a result.
 //! - **Final** (everything else: `bad vclock`, `no_type`, a missing field, HTTP 400, 412, a
 //!   text/plain 404 that is not "not found", another 500): the request was wrong or the data is;
 //!   another node would answer the same, so the answer is 502 with Riak's message, at once.
@@ -52,7 +53,7 @@ pub(crate) fn http_error(addr: &str, status: u16, content_type: &str, body: &str
     match status {
         404 if !riak_text => Fail::NotReady(msg),
         502..=504 => Fail::Unavailable(msg),
-        500 if transient(body) => Fail::Unavailable(msg),
+        500 if transient(body) || body.trim().is_empty() => Fail::Unavailable(msg),
         _ => Fail::Riak(msg),
     }
 }
@@ -112,6 +113,7 @@ mod tests {
             "unavailable"
         );
         assert_eq!(class(http_error("n", 500, text, "Error:\nbadarg")), "final");
+        assert_eq!(class(http_error("n", 500, text, "")), "unavailable", "HEAD");
         assert_eq!(class(http_error("n", 400, text, "bad vclock")), "final");
         assert!(is_not_found(text, b"not found\n", false));
         assert!(is_not_found(html, b"", true), "a tombstone");

@@ -148,12 +148,15 @@ impl Nodes {
         }
     }
 
-    /// Reads the bucket's properties from the first up node that answers (at start-up); a node
-    /// that does not answer is left to the first request, which finds out why.
+    /// Reads the bucket's properties from the first node that answers (at start-up). A node
+    /// that cannot be reached or does not serve yet is marked down here, so no request is sent
+    /// to it before a probe get succeeds.
     pub fn read_props(&self) {
         for node in &self.shared.nodes {
-            if self.shared.read_props(node.link.as_ref()) {
-                return;
+            match self.shared.read_props(node.link.as_ref()) {
+                Ok(()) => return,
+                Err(Fail::Down(msg) | Fail::NotReady(msg)) => node.mark_down(&msg),
+                Err(_) => {}
             }
         }
     }
@@ -208,16 +211,12 @@ impl Nodes {
 }
 
 impl Shared {
-    /// Reads the bucket's `allow_mult` through `link`; true when it answered.
-    fn read_props(&self, link: &dyn Link) -> bool {
-        match link.allow_mult(&self.bucket) {
-            Ok(allow_mult) => {
-                let value = if allow_mult { 2 } else { 1 };
-                self.allow_mult.store(value, Ordering::Relaxed);
-                true
-            }
-            Err(_) => false,
-        }
+    /// Reads the bucket's `allow_mult` through `link`.
+    fn read_props(&self, link: &dyn Link) -> Result<(), Fail> {
+        let allow_mult = link.allow_mult(&self.bucket)?;
+        let value = if allow_mult { 2 } else { 1 };
+        self.allow_mult.store(value, Ordering::Relaxed);
+        Ok(())
     }
 }
 
@@ -290,7 +289,8 @@ fn probe_loop(shared: Weak<Shared>) {
         for node in &shared.nodes {
             // A node that comes back may come back with other bucket properties.
             if node.probe_if_due(&shared.bucket) {
-                shared.read_props(node.link.as_ref());
+                // Failing, the properties stay as they were; the next comeback reads again.
+                let _ = shared.read_props(node.link.as_ref());
             }
         }
     }

@@ -54,14 +54,14 @@ pub enum Op {
 pub fn cost(via: Via, op: Op) -> (u64, u64) {
     match (via, op) {
         (_, Op::Trivial) => (10, 40),
-        (Via::Pbc, Op::Get) => (560, 300),
+        (Via::Pbc, Op::Get) => (610, 200),
         (Via::Pbc, Op::Head) => (110, 150),
-        (Via::Pbc, Op::AbsentStrict) => (560, 550),
-        (Via::Pbc, Op::Put) => (1_420, 760),
+        (Via::Pbc, Op::AbsentStrict) => (610, 450),
+        (Via::Pbc, Op::Put) => (1_500, 740),
         (Via::Pbc, Op::Meta) => (300, 300),
-        (Via::Http, Op::Get) => (820, 400),
+        (Via::Http, Op::Get) => (860, 350),
         (Via::Http, Op::Head) => (200, 250),
-        (Via::Http, Op::AbsentStrict) => (820, 650),
+        (Via::Http, Op::AbsentStrict) => (860, 600),
         (Via::Http, Op::Put) => (2_000, 1_000),
         (Via::Http, Op::Meta) => (400, 400),
     }
