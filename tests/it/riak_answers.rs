@@ -39,14 +39,25 @@ fn a_starting_node_is_never_used_until_it_serves_a_get() {
         let store = store_on(api, &[&starting, &ready], WriteMode::Auto, false);
         for i in 0..20 {
             store.put(&person(i)).unwrap();
-            assert_eq!(store.get(&person(i).name).unwrap(), Some(person(i)), "{api}");
+            assert_eq!(
+                store.get(&person(i).name).unwrap(),
+                Some(person(i)),
+                "{api}"
+            );
         }
         assert_eq!(used(&starting), Vec::<String>::new(), "{api}");
         assert_eq!(states(&store), ["down", "up"], "{api}");
-        assert!(all_up(&store, Duration::from_secs(20)), "{api}: back once it serves");
+        assert!(
+            all_up(&store, Duration::from_secs(20)),
+            "{api}: back once it serves"
+        );
         let before = starting.served();
         for i in 0..20 {
-            assert_eq!(store.get(&person(i).name).unwrap(), Some(person(i)), "{api}");
+            assert_eq!(
+                store.get(&person(i).name).unwrap(),
+                Some(person(i)),
+                "{api}"
+            );
         }
         assert!(starting.served() >= before + 10, "{api}: used again");
     }
@@ -64,7 +75,11 @@ fn a_node_that_starts_again_behind_pooled_connections_costs_no_request() {
         nodes[0].stop();
         nodes[0].resume_starting(Duration::from_secs(60)).unwrap();
         for i in 0..10 {
-            assert_eq!(store.get(&person(i).name).unwrap(), Some(person(i)), "{api}");
+            assert_eq!(
+                store.get(&person(i).name).unwrap(),
+                Some(person(i)),
+                "{api}"
+            );
             store.put(&person(i)).unwrap();
         }
         assert_eq!(states(&store), ["down", "up"], "{api}");
@@ -124,7 +139,10 @@ fn a_final_answer_is_returned_at_once_without_asking_another_node() {
                 }
             }
         }
-        assert_eq!(failed, 5, "{api}: round-robin, every request on the failing node");
+        assert_eq!(
+            failed, 5,
+            "{api}: round-robin, every request on the failing node"
+        );
         assert_eq!(states(&store), ["up", "up"], "{api}");
     }
 }

@@ -2,8 +2,8 @@
 //! reader (independent of the client's codec), and services on stand-in nodes.
 
 use crate::support::{temp_dir, Service};
-use phonebook::store::riak::wire::read_frame;
 use phonebook::contact::Contact;
+use phonebook::store::riak::wire::read_frame;
 use phonebook::store::riak::{Api, Riak, Settings, WriteMode};
 use phonebook::store::Store;
 use riak_standin::{Standin, StandinOptions};
@@ -234,13 +234,18 @@ pub fn riak_http(
 /// A store (no service around it) on these nodes through `api`, with a 500 ms deadline.
 pub fn store_on(api: &str, nodes: &[&Standin], write: WriteMode, notfound_ok: bool) -> Riak {
     let addrs: Vec<String> = nodes.iter().map(|n| addr_of(n, api)).collect();
+    store_at(api, &addrs, write, notfound_ok)
+}
+
+/// A store on these addresses through `api`, with a 500 ms deadline.
+pub fn store_at(api: &str, addrs: &[String], write: WriteMode, notfound_ok: bool) -> Riak {
     let settings = Settings {
         write,
         notfound_ok,
         ..Settings::new("phonebook", Duration::from_millis(500), 4)
     };
     let api = if api == "pbc" { Api::Pbc } else { Api::Http };
-    Riak::open(api, &addrs, &settings)
+    Riak::open(api, addrs, &settings)
 }
 
 /// The state (`up`/`down`) of each node in a store's health details.

@@ -284,7 +284,7 @@ impl Riak {
     fn contacts_of(
         &self,
         keys: Vec<Vec<u8>>,
-        after: Option<&str>,
+        after: Option<&[u8]>,
         prefix: &str,
         limit: usize,
         out: &mut Vec<Contact>,
@@ -296,7 +296,7 @@ impl Riak {
             let Ok(name) = String::from_utf8(key) else {
                 continue;
             };
-            if after.is_some_and(|a| name.as_str() <= a) || !name.starts_with(prefix) {
+            if after.is_some_and(|a| name.as_bytes() <= a) || !name.starts_with(prefix) {
                 continue;
             }
             if let Some(contact) = self.get(&name)? {
@@ -354,7 +354,7 @@ impl Store for Riak {
         // No UTF-8 text holds the byte 0xFF: every key starting with `prefix` sorts below this.
         let max = [prefix.as_bytes(), &[0xFF]].concat();
         let mut out = Vec::with_capacity(limit.min(500));
-        let mut after = after.map(str::to_string);
+        let mut after = after.map(|a| a.as_bytes().to_vec());
         for _ in 0..MAX_INDEX_ROUNDS {
             if out.len() == limit || min > max {
                 break;
@@ -373,7 +373,7 @@ impl Store for Riak {
             let Some(last) = last.filter(|_| full) else {
                 break;
             };
-            after = Some(String::from_utf8_lossy(&last).into_owned());
+            after = Some(last.clone());
             min = last;
         }
         Ok(out)
