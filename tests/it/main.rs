@@ -13,6 +13,7 @@ mod riak_codec;
 mod riak_deadline;
 mod riak_faults;
 mod riak_http;
+mod riak_restart;
 mod riak_standin;
 mod riak_standin_real;
 mod riak_support;

@@ -161,11 +161,22 @@ pub fn addr_of(node: &Standin, api: &str) -> String {
 /// The service on these nodes through `api`, with a 300 ms store timeout. `mode` is "debug"
 /// (one worker) or "production" (four).
 pub fn riak_service(tag: &str, api: &str, nodes: &[&Standin], mode: &str) -> Service {
+    riak_service_with(tag, api, nodes, mode, "")
+}
+
+/// Like [`riak_service`], with more `[store]` lines.
+pub fn riak_service_with(
+    tag: &str,
+    api: &str,
+    nodes: &[&Standin],
+    mode: &str,
+    store: &str,
+) -> Service {
     let addrs: Vec<String> = nodes.iter().map(|n| addr_of(n, api)).collect();
     let dir = temp_dir(&format!("riak-{tag}-{api}"));
     let config = dir.join("phonebook.toml");
     let text = format!(
-        "[server]\nmode = \"{mode}\"\nthreads = 4\n\n[store]\nurl = \"{api}://{}\"\ntimeout_ms = 300\n",
+        "[server]\nmode = \"{mode}\"\nthreads = 4\n\n[store]\nurl = \"{api}://{}\"\ntimeout_ms = 300\n{store}",
         addrs.join(",")
     );
     std::fs::write(&config, text).unwrap();
@@ -270,4 +281,17 @@ pub fn all_up(store: &Riak, limit: Duration) -> bool {
 /// A contact for test number `i`.
 pub fn person(i: usize) -> Contact {
     Contact::parse(&format!("Person {i:03}"), &format!("+358{i:06}")).unwrap()
+}
+
+/// The state (`up`/`down`) of each Riak node in the service's `/healthz`.
+pub fn node_states(svc: &Service) -> Vec<String> {
+    let (_, body) = call(&client(), "GET", &svc.url("/healthz"), None);
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let nodes = json["store"]["nodes"]
+        .as_array()
+        .expect("nodes in /healthz")
+        .iter();
+    nodes
+        .map(|n| n["state"].as_str().unwrap().to_string())
+        .collect()
 }
