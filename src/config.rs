@@ -388,4 +388,23 @@ mod tests {
         assert!(from_toml("[server]\nthreds = 3\n", &Overrides::default()).is_err());
         assert!(from_toml("[server]\nthreads = 0\n", &Overrides::default()).is_err());
     }
+
+    #[test]
+    fn riak_write_modes_and_notfound_ok_parse() {
+        let none = Overrides::default();
+        let store = |text: &str| from_toml(&format!("[store]\n{text}"), &none).map(|c| c.store);
+        let defaults = store("").unwrap();
+        assert_eq!(
+            (defaults.write, defaults.notfound_ok),
+            (WriteMode::Auto, false)
+        );
+        assert_eq!(store("write = \"blind\"").unwrap().write, WriteMode::Blind);
+        let first = store("write = \"read-first\"\nnotfound_ok = true").unwrap();
+        assert_eq!(
+            (first.write, first.notfound_ok),
+            (WriteMode::ReadFirst, true)
+        );
+        let err = store("write = \"sometimes\"").unwrap_err().to_string();
+        assert!(err.contains("store.write"), "{err}");
+    }
 }

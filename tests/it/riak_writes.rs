@@ -182,3 +182,56 @@ fn a_list_page_is_full_when_keys_behind_it_were_skipped() {
         assert_eq!(names(Some("E"), 3), Vec::<String>::new(), "{api}");
     }
 }
+
+#[test]
+fn a_list_page_costs_one_index_query_and_a_get_per_contact_and_starts_after() {
+    for api in APIS {
+        let node = Standin::start(StandinOptions::default()).unwrap();
+        let store = store_on(api, &[&node], WriteMode::Auto, false);
+        for i in 0..40 {
+            store.put(&person(i)).unwrap();
+        }
+        let names = |after: Option<&str>, prefix, limit| -> Vec<String> {
+            let page = store.list(after, prefix, limit).unwrap();
+            page.into_iter().map(|c| c.name).collect()
+        };
+        let before = node.served();
+        assert_eq!(names(None, "", 2), ["Person 000", "Person 001"], "{api}");
+        assert_eq!(
+            node.served() - before,
+            3,
+            "{api}: one index query, two gets"
+        );
+        // Far into the bucket: the index starts after `after`, not at the first key.
+        let before = node.served();
+        let page = names(Some("Person 035"), "Person", 2);
+        assert_eq!(page, ["Person 036", "Person 037"], "{api}");
+        assert_eq!(node.served() - before, 3, "{api}");
+        // `after` before the prefix: the page starts at the prefix.
+        assert_eq!(
+            names(Some("Aaron"), "Person 03", 1),
+            ["Person 030"],
+            "{api}"
+        );
+        assert_eq!(
+            names(Some("Zed"), "Person", 1),
+            Vec::<String>::new(),
+            "{api}"
+        );
+        assert_eq!(names(None, "Person 01", 0), Vec::<String>::new(), "{api}");
+        // A get is one request, with no write-back of a single value.
+        let before = node.served();
+        store.get("Person 001").unwrap().unwrap();
+        assert_eq!(node.served() - before, 1, "{api}");
+    }
+}
+
+#[test]
+fn a_store_counts_no_pool_waits_until_a_request_waits() {
+    for api in APIS {
+        let node = Standin::start(StandinOptions::default()).unwrap();
+        let store = store_on(api, &[&node], WriteMode::Auto, false);
+        store.put(&person(1)).unwrap();
+        assert_eq!(store.pool_waits(), 0, "{api}");
+    }
+}
