@@ -26,12 +26,12 @@
 //! APIs give it; ties go to the larger value; a sibling that is not a valid contact is skipped)
 //! and writes the winner back with the vclock that covers them all.
 //!
-//! Listing uses the `$key` secondary index: a range query with `max_results` (Riak answers
-//! the first keys in key order), then one get per key. So a page costs 1 + limit operations and
-//! never lists the bucket; it needs a backend with 2i (leveled or eleveldb, not bitcask).
+//! Listing (`list.rs`) uses the `$key` secondary index, then one get per key.
 
 mod answers;
+mod frame;
 mod http;
+mod list;
 mod multipart;
 mod nodes;
 mod pbc;
@@ -42,7 +42,7 @@ mod replies;
 /// byte for byte against captured Riak exchanges; nothing outside this module opens a socket
 /// to Riak with it.
 pub mod wire {
-    pub use super::pbc::{decode, empty_frame, frame, read_frame};
+    pub use super::frame::{decode, empty_frame, frame, read_frame};
     pub use super::proto::*;
     pub use super::replies::*;
 }
@@ -187,12 +187,6 @@ pub struct Riak {
     settings: Settings,
 }
 
-/// Below every name: names are trimmed and hold no control characters.
-const KEY_MIN: &[u8] = b" ";
-
-/// Index pages read at most for one list page, when keys had to be skipped.
-const MAX_INDEX_ROUNDS: usize = 8;
-
 impl Riak {
     /// A store on these nodes (`host:port` each). Reads the bucket's properties from the first
     /// node that answers; a node that is down at start-up is found by the first request and
@@ -278,33 +272,6 @@ impl Riak {
         }
         Ok(Some(contact))
     }
-
-    /// The contacts of one index page of keys, skipping keys that are no names, fall outside
-    /// the page, or were deleted since the index answered.
-    fn contacts_of(
-        &self,
-        keys: Vec<Vec<u8>>,
-        after: Option<&[u8]>,
-        prefix: &str,
-        limit: usize,
-        out: &mut Vec<Contact>,
-    ) -> Result<(), Error> {
-        for key in keys {
-            if out.len() == limit {
-                break;
-            }
-            let Ok(name) = String::from_utf8(key) else {
-                continue;
-            };
-            if after.is_some_and(|a| name.as_bytes() <= a) || !name.starts_with(prefix) {
-                continue;
-            }
-            if let Some(contact) = self.get(&name)? {
-                out.push(contact);
-            }
-        }
-        Ok(())
-    }
 }
 
 /// Whether `a` wins over `b`: newer, or as new with the larger value.
@@ -346,37 +313,7 @@ impl Store for Riak {
     }
 
     fn list(&self, after: Option<&str>, prefix: &str, limit: usize) -> Result<Vec<Contact>, Error> {
-        let start = match after {
-            Some(after) if after > prefix => after.as_bytes(),
-            _ => prefix.as_bytes(),
-        };
-        let mut min = if start.is_empty() { KEY_MIN } else { start }.to_vec();
-        // No UTF-8 text holds the byte 0xFF: every key starting with `prefix` sorts below this.
-        let max = [prefix.as_bytes(), &[0xFF]].concat();
-        let mut out = Vec::with_capacity(limit.min(500));
-        let mut after = after.map(|a| a.as_bytes().to_vec());
-        for _ in 0..MAX_INDEX_ROUNDS {
-            if out.len() == limit || min > max {
-                break;
-            }
-            // The range is inclusive: `after` itself may come back, so ask for one more.
-            let want = limit - out.len() + usize::from(after.is_some());
-            let want = u32::try_from(want).unwrap_or(u32::MAX);
-            let bucket = &self.settings.bucket;
-            let keys = self
-                .nodes
-                .run(|link| link.key_range(bucket, &min, &max, want))?;
-            let full = keys.len() == want as usize;
-            let last = keys.last().cloned();
-            self.contacts_of(keys, after.as_deref(), prefix, limit, &mut out)?;
-            // A short index page is the real end; a full one may have more keys behind skips.
-            let Some(last) = last.filter(|_| full) else {
-                break;
-            };
-            after = Some(last.clone());
-            min = last;
-        }
-        Ok(out)
+        list::page(self, after, prefix, limit)
     }
 
     fn health(&self) -> Health {
