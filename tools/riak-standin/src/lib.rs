@@ -22,6 +22,8 @@ mod db;
 mod encoding;
 mod model;
 mod pb;
+mod protobuf;
+mod response;
 mod serve;
 mod web;
 
@@ -307,62 +309,4 @@ impl Drop for Standin {
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-impl Shared {
-    /// Sets the mode and wakes waiting connections; false when it was already that.
-    fn set_mode(&self, mode: Mode) -> bool {
-        let old = std::mem::replace(&mut *lock(&self.mode), mode);
-        self.changed.notify_all();
-        old != mode
-    }
-
-    /// Waits while hung; true when the request may be answered.
-    fn may_answer(&self) -> bool {
-        let mut mode = lock(&self.mode);
-        while *mode == Mode::Hung {
-            mode = self.changed.wait(mode).unwrap_or_else(|e| e.into_inner());
-        }
-        *mode == Mode::Running
-    }
-
-    /// Whether the node is still in its start-up phase.
-    fn starting(&self) -> bool {
-        let mut until = lock(&self.starting_until);
-        match *until {
-            Some(t) if Instant::now() < t => true,
-            Some(_) => {
-                *until = None;
-                false
-            }
-            None => false,
-        }
-    }
-
-    fn log_starting(&self, what: String) {
-        lock(&self.starting_log).push(what);
-    }
-
-    /// The error to answer instead (message, HTTP status), if one is injected; a ping is
-    /// answered normally.
-    fn injected_error(&self, ping: bool) -> Option<(String, u16)> {
-        if ping {
-            return None;
-        }
-        let mut fault = lock(&self.fault);
-        if matches!(*fault, Some(Fault { count: Some(0), .. })) {
-            *fault = None;
-        }
-        let answer = fault.as_ref().map(|f| (f.message.clone(), f.http_status));
-        if let Some(Fault {
-            count: Some(left), ..
-        }) = fault.as_mut()
-        {
-            *left -= 1;
-            if *left == 0 {
-                *fault = None;
-            }
-        }
-        answer
-    }
 }

@@ -3,13 +3,14 @@
 
 use crate::model::{self, Op, Via};
 use crate::pb::{self, Ctx};
+use crate::response::Response;
 use crate::web;
-use crate::{lock, Api, Mode, Shared, MAX_CONNECTIONS};
+use crate::{lock, Api, Fault, Mode, Shared, MAX_CONNECTIONS};
 use std::io::{self, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const NO_2I: &str = "{error,{indexes_not_supported,riak_kv_bitcask_backend}}";
 
@@ -87,12 +88,12 @@ fn serve_http(shared: &Shared, stream: TcpStream) -> io::Result<()> {
         }
         let (response, op) = if shared.starting() {
             shared.log_starting(format!("http {} {}", req.method, req.path));
-            (web::Response::starting(), Op::Trivial)
+            (Response::starting(), Op::Trivial)
         } else {
             match shared.injected_error(req.path == "/ping") {
-                Some((msg, status)) => (web::Response::status_error(status, &msg), Op::Trivial),
+                Some((msg, status)) => (Response::status_error(status, &msg), Op::Trivial),
                 None if shared.no_2i && req.path.contains("/index/") => {
-                    (web::Response::error(NO_2I), Op::Trivial)
+                    (Response::error(NO_2I), Op::Trivial)
                 }
                 None => web::answer(&ctx(shared), &req),
             }
@@ -105,4 +106,62 @@ fn serve_http(shared: &Shared, stream: TcpStream) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+impl Shared {
+    /// Sets the mode and wakes waiting connections; false when it was already that.
+    pub(crate) fn set_mode(&self, mode: Mode) -> bool {
+        let old = std::mem::replace(&mut *lock(&self.mode), mode);
+        self.changed.notify_all();
+        old != mode
+    }
+
+    /// Waits while hung; true when the request may be answered.
+    fn may_answer(&self) -> bool {
+        let mut mode = lock(&self.mode);
+        while *mode == Mode::Hung {
+            mode = self.changed.wait(mode).unwrap_or_else(|e| e.into_inner());
+        }
+        *mode == Mode::Running
+    }
+
+    /// Whether the node is still in its start-up phase.
+    fn starting(&self) -> bool {
+        let mut until = lock(&self.starting_until);
+        match *until {
+            Some(t) if Instant::now() < t => true,
+            Some(_) => {
+                *until = None;
+                false
+            }
+            None => false,
+        }
+    }
+
+    fn log_starting(&self, what: String) {
+        lock(&self.starting_log).push(what);
+    }
+
+    /// The error to answer instead (message, HTTP status), if one is injected; a ping is
+    /// answered normally.
+    fn injected_error(&self, ping: bool) -> Option<(String, u16)> {
+        if ping {
+            return None;
+        }
+        let mut fault = lock(&self.fault);
+        if matches!(*fault, Some(Fault { count: Some(0), .. })) {
+            *fault = None;
+        }
+        let answer = fault.as_ref().map(|f| (f.message.clone(), f.http_status));
+        if let Some(Fault {
+            count: Some(left), ..
+        }) = fault.as_mut()
+        {
+            *left -= 1;
+            if *left == 0 {
+                *fault = None;
+            }
+        }
+        answer
+    }
 }
