@@ -170,6 +170,7 @@ mod tests {
     #[test]
     fn hands_out_oldest_first_and_drops_broken() {
         let pool = Pool::new(Counter(AtomicUsize::new(0)), 2);
+        assert_eq!(pool.waits(), 0);
         let (a, b) = (
             pool.get(Duration::ZERO).unwrap(),
             pool.get(Duration::ZERO).unwrap(),
