@@ -188,9 +188,10 @@ pub struct Riak {
 }
 
 impl Riak {
-    /// A store on these nodes (`host:port` each). Reads the bucket's properties from the first
-    /// node that answers; a node that is down at start-up is found by the first request and
-    /// then probed until it serves a get.
+    /// A store on these nodes (`host:port` each). With `auto` writes it reads the bucket's
+    /// properties from the first node that answers, marking down the nodes met on the way that
+    /// cannot serve; otherwise a node that is down at start-up is found by the first request.
+    /// Either way a down node is then probed until it serves a get.
     pub fn open(api: Api, addrs: &[String], settings: &Settings) -> Riak {
         let (timeout, pool) = (settings.timeout, settings.pool);
         let agent = (api == Api::Http).then(|| http::agent(timeout, pool, addrs.len()));
