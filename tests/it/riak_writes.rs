@@ -213,12 +213,11 @@ fn a_list_page_costs_one_index_query_and_a_get_per_contact_and_starts_after() {
             ["Person 030"],
             "{api}"
         );
-        assert_eq!(
-            names(Some("Zed"), "Person", 1),
-            Vec::<String>::new(),
-            "{api}"
-        );
-        assert_eq!(names(None, "Person 01", 0), Vec::<String>::new(), "{api}");
+        // Nothing can follow: no request at all.
+        let before = node.served();
+        assert_eq!(names(Some("Zed"), "Person", 1), Vec::<String>::new());
+        assert_eq!(names(None, "Person 01", 0), Vec::<String>::new());
+        assert_eq!(node.served(), before, "{api}");
         // A get is one request, with no write-back of a single value.
         let before = node.served();
         store.get("Person 001").unwrap().unwrap();
