@@ -5,6 +5,7 @@
 //! value stops start-up with one clear message and the rest of the program never re-checks.
 
 use crate::error::Error;
+pub use crate::store::riak::WriteMode;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -87,6 +88,10 @@ pub struct StoreConfig {
     pub timeout: Duration,
     /// Sockets kept per Riak node (0: as many as worker threads).
     pub pool_size: usize,
+    /// How Riak writes go: blind, read-first, or blind when the bucket allows it.
+    pub write: WriteMode,
+    /// Riak's `notfound_ok` for reads (false: no false "not found" while a node restarts).
+    pub notfound_ok: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -157,6 +162,8 @@ struct RawStore {
     bucket: String,
     timeout_ms: u64,
     pool_size: usize,
+    write: String,
+    notfound_ok: bool,
 }
 
 impl Default for RawStore {
@@ -166,6 +173,8 @@ impl Default for RawStore {
             bucket: "phonebook".into(),
             timeout_ms: 2_000,
             pool_size: 0,
+            write: "auto".into(),
+            notfound_ok: false,
         }
     }
 }
@@ -232,6 +241,8 @@ fn build(raw: RawFile, over: &Overrides) -> Result<Config, Error> {
         bucket: parse_bucket(&raw.store.bucket)?,
         timeout: millis("store.timeout_ms", raw.store.timeout_ms)?,
         pool_size: raw.store.pool_size,
+        write: parse_write(&raw.store.write)?,
+        notfound_ok: raw.store.notfound_ok,
     };
     let cache = CacheConfig {
         url: parse_cache_url(over.cache.as_deref().unwrap_or(&raw.cache.url))?,
@@ -244,6 +255,17 @@ fn build(raw: RawFile, over: &Overrides) -> Result<Config, Error> {
         store,
         cache,
     })
+}
+
+fn parse_write(text: &str) -> Result<WriteMode, Error> {
+    match text {
+        "auto" => Ok(WriteMode::Auto),
+        "blind" => Ok(WriteMode::Blind),
+        "read-first" => Ok(WriteMode::ReadFirst),
+        other => Err(Error::Config(format!(
+            "store.write must be \"auto\", \"blind\" or \"read-first\", not {other:?}"
+        ))),
+    }
 }
 
 fn parse_mode(text: &str) -> Result<Mode, Error> {
@@ -425,5 +447,24 @@ mod tests {
         assert_eq!(config.cache.ttl_secs, 10);
         assert!(from_toml("[server]\nthreds = 3\n", &Overrides::default()).is_err());
         assert!(from_toml("[server]\nthreads = 0\n", &Overrides::default()).is_err());
+    }
+
+    #[test]
+    fn riak_write_modes_and_notfound_ok_parse() {
+        let none = Overrides::default();
+        let store = |text: &str| from_toml(&format!("[store]\n{text}"), &none).map(|c| c.store);
+        let defaults = store("").unwrap();
+        assert_eq!(
+            (defaults.write, defaults.notfound_ok),
+            (WriteMode::Auto, false)
+        );
+        assert_eq!(store("write = \"blind\"").unwrap().write, WriteMode::Blind);
+        let first = store("write = \"read-first\"\nnotfound_ok = true").unwrap();
+        assert_eq!(
+            (first.write, first.notfound_ok),
+            (WriteMode::ReadFirst, true)
+        );
+        let err = store("write = \"sometimes\"").unwrap_err().to_string();
+        assert!(err.contains("store.write"), "{err}");
     }
 }

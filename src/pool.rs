@@ -6,7 +6,8 @@
 //! a reaper we do not need.
 //!
 //! A borrowed connection goes back to the pool when its guard drops, unless the borrower called
-//! [`Pooled::mark_broken`] (e.g. after an I/O error), in which case it is closed.
+//! [`Pooled::mark_broken`] (e.g. after an I/O error) or its thread is unwinding from a panic
+//! (the exchange on it may have stopped halfway): then it is closed.
 
 use std::collections::VecDeque;
 use std::io;
@@ -117,7 +118,8 @@ impl<M: Connect> Pool<M> {
     }
 }
 
-/// A borrowed connection; returns to the pool on drop unless marked broken.
+/// A borrowed connection; returns to the pool on drop unless marked broken or dropped by a
+/// panicking thread.
 pub struct Pooled<'a, M: Connect> {
     pool: &'a Pool<M>,
     conn: Option<M::Socket>,
@@ -146,7 +148,8 @@ impl<M: Connect> DerefMut for Pooled<'_, M> {
 
 impl<M: Connect> Drop for Pooled<'_, M> {
     fn drop(&mut self) {
-        let conn = self.conn.take().filter(|_| !self.broken);
+        let reusable = !self.broken && !std::thread::panicking();
+        let conn = self.conn.take().filter(|_| reusable);
         self.pool.give_back(conn);
     }
 }
@@ -167,6 +170,7 @@ mod tests {
     #[test]
     fn hands_out_oldest_first_and_drops_broken() {
         let pool = Pool::new(Counter(AtomicUsize::new(0)), 2);
+        assert_eq!(pool.waits(), 0);
         let (a, b) = (
             pool.get(Duration::ZERO).unwrap(),
             pool.get(Duration::ZERO).unwrap(),
@@ -192,5 +196,36 @@ mod tests {
             2,
             "the broken one was replaced"
         );
+    }
+
+    #[test]
+    fn a_connection_held_by_a_panicking_thread_is_dropped_not_returned() {
+        let pool = Pool::new(Counter(AtomicUsize::new(0)), 2);
+        std::thread::scope(|s| {
+            let failed = s.spawn(|| {
+                let _conn = pool.get(Duration::ZERO).unwrap();
+                panic!("mid-exchange");
+            });
+            assert!(failed.join().is_err());
+        });
+        assert_eq!(
+            pool.counts(),
+            (0, 0),
+            "closed, and no longer counted as borrowed"
+        );
+        assert_eq!(*pool.get(Duration::ZERO).unwrap(), 1, "a new connection");
+    }
+
+    #[test]
+    fn clear_closes_idle_connections_only() {
+        let pool = Pool::new(Counter(AtomicUsize::new(0)), 3);
+        let held = pool.get(Duration::ZERO).unwrap();
+        drop(pool.get(Duration::ZERO).unwrap());
+        assert_eq!(pool.counts(), (1, 1));
+        pool.clear();
+        assert_eq!(pool.counts(), (0, 1));
+        drop(held);
+        assert_eq!(pool.counts(), (1, 0), "a borrowed one still comes back");
+        assert_eq!(*pool.get(Duration::ZERO).unwrap(), 0);
     }
 }

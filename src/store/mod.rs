@@ -11,7 +11,7 @@ pub mod riak;
 use crate::config::{StoreConfig, StoreUrl};
 use crate::contact::Contact;
 use crate::error::Error;
-use riak::{Api, Riak};
+use riak::{Api, Riak, Settings};
 
 /// What every backend offers. All methods are safe to call from many threads at once.
 pub trait Store: Send + Sync {
@@ -53,8 +53,13 @@ pub fn open(config: &StoreConfig, workers: usize) -> Result<Box<dyn Store>, Erro
     } else {
         config.pool_size
     };
+    let settings = Settings {
+        write: config.write,
+        notfound_ok: config.notfound_ok,
+        ..Settings::new(&config.bucket, config.timeout, pool)
+    };
     let riak = |api, addrs: &[String]| {
-        let store = Riak::open(api, addrs, &config.bucket, config.timeout, pool);
+        let store = Riak::open(api, addrs, &settings);
         Ok(Box::new(store) as Box<dyn Store>)
     };
     match &config.url {

@@ -184,11 +184,13 @@ fn a_missing_contact_is_404_and_a_riak_error_is_502_with_its_message() {
             (404, r#"{"error":"contact not found"}"#.to_string()),
             "{api}"
         );
-        node.fail_with(Some("overload"));
+        // A final error (the request itself is refused); "not now" errors are retried, see
+        // riak_answers.
+        node.fail_with(Some("{precommit_fail,full}"));
         let failed = call(&agent, "GET", &svc.url("/contacts/Nobody"), None);
         assert_eq!(failed.0, 502, "{api}: {}", failed.1);
         assert!(
-            failed.1.contains("overload"),
+            failed.1.contains("precommit_fail"),
             "{api}: Riak's message is kept: {}",
             failed.1
         );

@@ -2,7 +2,6 @@
 //! a node that hangs. Every loop is bounded in count and time.
 
 use crate::riak_support::*;
-use crate::support::Service;
 use riak_standin::StandinOptions;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -18,18 +17,6 @@ fn wait_for_200(url: &str, limit: Duration) -> u16 {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-}
-
-fn node_states(svc: &Service) -> Vec<String> {
-    let (_, body) = call(&client(), "GET", &svc.url("/healthz"), None);
-    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
-    let nodes = json["store"]["nodes"]
-        .as_array()
-        .expect("nodes in /healthz")
-        .iter();
-    nodes
-        .map(|n| n["state"].as_str().unwrap().to_string())
-        .collect()
 }
 
 #[test]

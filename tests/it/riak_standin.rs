@@ -74,9 +74,7 @@ fn sibling_put(number: &str) -> Vec<u8> {
 
 #[test]
 fn the_standin_answers_the_captured_pbc_requests_like_riak() {
-    let Some(all) = captures("pbc.json") else {
-        return;
-    };
+    let all = captures("pbc.json");
     let node = Standin::start(options()).unwrap();
     let mut conn = TcpStream::connect(node.pbc_addr).unwrap();
     conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
@@ -156,9 +154,7 @@ fn has(headers: &[String], name: &str) -> bool {
 
 #[test]
 fn the_standin_answers_the_captured_http_requests_like_riak() {
-    let Some(all) = captures("http.json") else {
-        return;
-    };
+    let all = captures("http.json");
     let node = Standin::start(options()).unwrap();
     let addr = node.http_addr.to_string();
     let mut vclock = String::new();

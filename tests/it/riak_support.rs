@@ -2,7 +2,10 @@
 //! reader (independent of the client's codec), and services on stand-in nodes.
 
 use crate::support::{temp_dir, Service};
+use phonebook::contact::Contact;
 use phonebook::store::riak::wire::read_frame;
+use phonebook::store::riak::{Api, Riak, Settings, WriteMode};
+use phonebook::store::Store;
 use riak_standin::{Standin, StandinOptions};
 use serde_json::Value;
 use std::io::Write;
@@ -11,20 +14,23 @@ use std::path::PathBuf;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-/// A capture file from `../shared/riak/`, or `None` (with a note) when the folder is absent.
-pub fn captures(file: &str) -> Option<Value> {
+/// A capture of a real Riak node's exchanges, kept as test data in `tests/data/riak/`.
+pub fn captures(file: &str) -> Value {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/riak")
+        .join("tests/data/riak")
         .join(file);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => Some(serde_json::from_str(&text).expect("captures are JSON")),
-        Err(err) => {
-            eprintln!(
-                "note: skipping, no Riak captures at {}: {err}",
-                path.display()
-            );
-            None
-        }
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("the Riak capture {}: {e}", path.display()));
+    serde_json::from_str(&text).expect("captures are JSON")
+}
+
+/// The store settings the captured requests were made with: Riak's default `notfound_ok`, and
+/// a put that reads the vclock first (no bucket properties read at start-up).
+pub fn capture_settings() -> Settings {
+    Settings {
+        write: WriteMode::ReadFirst,
+        notfound_ok: true,
+        ..Settings::new("phonebook_vectors", Duration::from_secs(2), 1)
     }
 }
 
@@ -155,11 +161,22 @@ pub fn addr_of(node: &Standin, api: &str) -> String {
 /// The service on these nodes through `api`, with a 300 ms store timeout. `mode` is "debug"
 /// (one worker) or "production" (four).
 pub fn riak_service(tag: &str, api: &str, nodes: &[&Standin], mode: &str) -> Service {
+    riak_service_with(tag, api, nodes, mode, "")
+}
+
+/// Like [`riak_service`], with more `[store]` lines.
+pub fn riak_service_with(
+    tag: &str,
+    api: &str,
+    nodes: &[&Standin],
+    mode: &str,
+    store: &str,
+) -> Service {
     let addrs: Vec<String> = nodes.iter().map(|n| addr_of(n, api)).collect();
     let dir = temp_dir(&format!("riak-{tag}-{api}"));
     let config = dir.join("phonebook.toml");
     let text = format!(
-        "[server]\nmode = \"{mode}\"\nthreads = 4\n\n[store]\nurl = \"{api}://{}\"\ntimeout_ms = 300\n",
+        "[server]\nmode = \"{mode}\"\nthreads = 4\n\n[store]\nurl = \"{api}://{}\"\ntimeout_ms = 300\n{store}",
         addrs.join(",")
     );
     std::fs::write(&config, text).unwrap();
@@ -223,4 +240,58 @@ pub fn riak_http(
         headers,
         resp.body_mut().read_to_string().unwrap_or_default(),
     )
+}
+
+/// A store (no service around it) on these nodes through `api`, with a 500 ms deadline.
+pub fn store_on(api: &str, nodes: &[&Standin], write: WriteMode, notfound_ok: bool) -> Riak {
+    let addrs: Vec<String> = nodes.iter().map(|n| addr_of(n, api)).collect();
+    store_at(api, &addrs, write, notfound_ok)
+}
+
+/// A store on these addresses through `api`, with a 500 ms deadline.
+pub fn store_at(api: &str, addrs: &[String], write: WriteMode, notfound_ok: bool) -> Riak {
+    let settings = Settings {
+        write,
+        notfound_ok,
+        ..Settings::new("phonebook", Duration::from_millis(500), 4)
+    };
+    let api = if api == "pbc" { Api::Pbc } else { Api::Http };
+    Riak::open(api, addrs, &settings)
+}
+
+/// The state (`up`/`down`) of each node in a store's health details.
+pub fn states(store: &Riak) -> Vec<String> {
+    let health = store.health();
+    let nodes = health.detail["nodes"].as_array().expect("nodes").iter();
+    nodes.map(|n| n["state"].as_str().unwrap().into()).collect()
+}
+
+/// Waits (up to `limit`) until every node of the store is up; true when they are.
+pub fn all_up(store: &Riak, limit: Duration) -> bool {
+    let start = std::time::Instant::now();
+    while start.elapsed() < limit {
+        if states(store).iter().all(|s| s == "up") {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+/// A contact for test number `i`.
+pub fn person(i: usize) -> Contact {
+    Contact::parse(&format!("Person {i:03}"), &format!("+358{i:06}")).unwrap()
+}
+
+/// The state (`up`/`down`) of each Riak node in the service's `/healthz`.
+pub fn node_states(svc: &Service) -> Vec<String> {
+    let (_, body) = call(&client(), "GET", &svc.url("/healthz"), None);
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let nodes = json["store"]["nodes"]
+        .as_array()
+        .expect("nodes in /healthz")
+        .iter();
+    nodes
+        .map(|n| n["state"].as_str().unwrap().to_string())
+        .collect()
 }

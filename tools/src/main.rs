@@ -36,7 +36,7 @@ COMMANDS:
     soak              a long load that samples throughput and the service's memory
     experiment        run an experiment plan: start everything, measure, write tables and charts
     cost              the daily cost of a deployment, from a price table and measured results
-    riak-bench        PBC against HTTP on the Riak stand-in or real nodes
+    riak-bench        Riak store operations per second: APIs, write modes, clients
     riak-standin      a Riak stand-in (PBC and HTTP subset) in the foreground
 ";
 
@@ -71,8 +71,8 @@ fn run() -> Result<()> {
         "soak" => load::soak::run(parser),
         "experiment" => experiment::run(parser),
         "cost" => cost::run(parser),
-        "riak-bench" => riak::bench::run(rest(parser)?).map_err(Error::new),
-        "riak-standin" => riak::standin::run(rest(parser)?).map_err(Error::new),
+        "riak-bench" => riak::bench::run(parser),
+        "riak-standin" => riak::standin::run(parser),
         "help" => {
             print!("{HELP}");
             Ok(())
@@ -81,12 +81,4 @@ fn run() -> Result<()> {
             "unknown command {other:?} (see --help)"
         ))),
     }
-}
-
-/// The arguments after the subcommand, for commands that parse their own.
-fn rest(mut parser: lexopt::Parser) -> Result<Vec<String>> {
-    Ok(parser
-        .raw_args()?
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect())
 }

@@ -1,13 +1,17 @@
 //! One Riak node over its HTTP API, through one `ureq` agent shared by all nodes.
 //!
-//! The agent keeps connections alive (up to the pool size per node) and bounds every call by the
-//! store timeout. Objects live at `/buckets/{bucket}/keys/{key}` with the key percent-encoded.
-//! A 404 is "not found", also for a tombstone (`X-Riak-Deleted`), whose vclock is still kept for
-//! the next put. A 300 (siblings) is asked for as `multipart/mixed`, one part per sibling. The
-//! vclock travels as the `X-Riak-Vclock` header text, sent back unchanged.
+//! The agent keeps connections alive (up to the pool size per node) and bounds every call, from
+//! connecting to the last byte of the body, by the store timeout (ureq's global timeout: one
+//! deadline per request). Objects live at `/buckets/{bucket}/keys/{key}` with the key
+//! percent-encoded. A 404 is "not found" only when Riak says so (text/plain `not found`, or a
+//! tombstone with `X-Riak-Deleted`, whose vclock is still kept for the next put); any other 404,
+//! such as the HTML page of a starting node's web server, is classified by `answers.rs`. A 300
+//! (siblings) is asked for as `multipart/mixed`, one part per sibling. The vclock travels as the
+//! `X-Riak-Vclock` header text, sent back unchanged.
 
+use super::answers;
 use super::multipart::{boundary, http_date, multipart};
-use super::{Fail, Link, Object, Sibling};
+use super::{Fail, Link, Object, Read, Sibling};
 use crate::url::{encode_bytes, encode_segment};
 use std::time::Duration;
 use ureq::http::{HeaderMap, Response};
@@ -73,31 +77,23 @@ impl HttpNode {
             .map_err(|e| self.down(e))
     }
 
-    /// An answer with an unexpected status: Riak's error text becomes the message.
+    /// An answer with an unexpected status, classified with Riak's error text.
     fn riak_error(&self, mut resp: Response<Body>) -> Fail {
-        let status = resp.status();
+        let status = resp.status().as_u16();
+        let content_type = header(resp.headers(), "content-type").unwrap_or_default();
         let text = self.body(&mut resp).unwrap_or_default();
         let text = String::from_utf8_lossy(&text);
-        Fail::Riak(format!("HTTP {status}: {}", text.trim()))
+        answers::http_error(&self.addr, status, &content_type, &text)
     }
 }
 
 impl Link for HttpNode {
-    fn ping(&self) -> Result<(), Fail> {
-        let mut resp = self
-            .agent
-            .get(format!("{}/ping", self.base))
-            .call()
-            .map_err(|e| self.down(e))?;
-        match resp.status().as_u16() {
-            200 => self.body(&mut resp).map(drop),
-            _ => Err(self.riak_error(resp)),
+    fn fetch(&self, bucket: &str, key: &str, read: Read) -> Result<Object, Fail> {
+        let mut url = self.key_url(bucket, key);
+        if !read.notfound_ok {
+            url.push_str("?notfound_ok=false");
         }
-    }
-
-    fn fetch(&self, bucket: &str, key: &str, head: bool) -> Result<Object, Fail> {
-        let url = self.key_url(bucket, key);
-        let req = if head {
+        let req = if read.head {
             self.agent.head(url)
         } else {
             self.agent.get(url)
@@ -109,7 +105,18 @@ impl Link for HttpNode {
         let vclock = header(resp.headers(), "x-riak-vclock").map(|v| v.as_bytes().to_vec());
         let status = resp.status().as_u16();
         let siblings = match status {
-            404 => Vec::new(),
+            404 => {
+                let content_type = header(resp.headers(), "content-type").unwrap_or_default();
+                let deleted = header(resp.headers(), "x-riak-deleted").is_some();
+                let body = self.body(&mut resp)?;
+                // A HEAD answer has no body to look at: Riak's own 404 is text/plain.
+                let riak = read.head && content_type.starts_with("text/plain");
+                if !(riak || answers::is_not_found(&content_type, &body, deleted)) {
+                    let text = String::from_utf8_lossy(&body);
+                    return Err(answers::http_error(&self.addr, 404, &content_type, &text));
+                }
+                Vec::new()
+            }
             200 => {
                 let modified = last_modified(resp.headers());
                 let value = self.body(&mut resp)?;
@@ -120,7 +127,7 @@ impl Link for HttpNode {
                 let body = self.body(&mut resp)?;
                 match boundary(&content_type) {
                     Some(b) => multipart(&body, &b),
-                    None if head => Vec::new(),
+                    None if read.head => Vec::new(),
                     None => {
                         let why = "300 Multiple Choices without a multipart body";
                         return Err(Fail::Riak(why.into()));
@@ -130,6 +137,30 @@ impl Link for HttpNode {
             _ => return Err(self.riak_error(resp)),
         };
         Ok(Object { vclock, siblings })
+    }
+
+    fn allow_mult(&self, bucket: &str) -> Result<bool, Fail> {
+        let url = format!("{}/buckets/{}/props", self.base, encode_segment(bucket));
+        let mut resp = self.agent.get(url).call().map_err(|e| self.down(e))?;
+        if resp.status() != 200 {
+            return Err(self.riak_error(resp));
+        }
+        #[derive(serde::Deserialize)]
+        struct Props {
+            props: AllowMult,
+        }
+        #[derive(serde::Deserialize)]
+        struct AllowMult {
+            // Riak always sends it; a node that does not is treated as allowing siblings.
+            #[serde(default = "yes")]
+            allow_mult: bool,
+        }
+        fn yes() -> bool {
+            true
+        }
+        let body = self.body(&mut resp)?;
+        let props: Props = serde_json::from_slice(&body).map_err(|e| self.down(e))?;
+        Ok(props.props.allow_mult)
     }
 
     fn store(
@@ -192,7 +223,7 @@ fn header(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-fn last_modified(headers: &HeaderMap) -> (u32, u32) {
+fn last_modified(headers: &HeaderMap) -> u32 {
     let secs = header(headers, "last-modified").and_then(|d| http_date(&d));
-    (secs.unwrap_or(0), 0)
+    secs.unwrap_or(0)
 }

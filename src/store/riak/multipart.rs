@@ -37,14 +37,14 @@ pub(crate) fn multipart(body: &[u8], boundary: &str) -> Vec<Sibling> {
         let head = String::from_utf8_lossy(&part[..blank]);
         let value = &part[blank + 4..];
         let value = value.strip_suffix(b"\r\n").unwrap_or(value);
-        let mut modified = (0, 0);
+        let mut modified = 0;
         let mut deleted = false;
         for line in head.lines() {
             let Some((name, v)) = line.split_once(':') else {
                 continue;
             };
             match name.trim().to_ascii_lowercase().as_str() {
-                "last-modified" => modified = (http_date(v.trim()).unwrap_or(0), 0),
+                "last-modified" => modified = http_date(v.trim()).unwrap_or(0),
                 "x-riak-deleted" => deleted = v.trim() == "true",
                 _ => {}
             }

@@ -1,31 +1,40 @@
 //! The nodes of a Riak cluster: which are up, which one serves the next request, and retries.
 //!
 //! Requests go round-robin over the nodes that are up. A node that fails to connect, breaks
-//! mid-request or times out is marked down at once (its idle sockets are dropped) and the
-//! request is retried on another node, up to [`ATTEMPTS`] in all. A background prober pings a
-//! down node after a backoff (doubling from [`FIRST_BACKOFF`] to [`MAX_BACKOFF`]) and marks it up
-//! when it answers, so requests never pay for probing and the service recovers by itself. When
-//! no node is up, a request fails at once with `StoreUnavailable` (503) instead of waiting.
-//! A node whose sockets are all in use is only skipped for that request, never marked down.
+//! mid-request, times out, or answers that it does not serve data yet (a starting node) is
+//! marked down at once (its idle sockets are dropped) and the request is retried on another
+//! node, up to [`ATTEMPTS`] in all. A request the cluster cannot serve now (quorum, overload) is
+//! retried on another node, or on the same one after [`RETRY_PAUSE`] when no other is up; the
+//! node stays up. A background prober reads a key from a down node after a backoff (doubling
+//! from [`FIRST_BACKOFF`] to [`MAX_BACKOFF`]) and marks it up only when that get succeeds (a
+//! starting node answers pings long before it serves data), then reads the bucket's properties
+//! again. So requests never pay for probing and the service recovers by itself. When no node
+//! is up, a request fails at once with `StoreUnavailable` (503) instead of waiting. A node
+//! whose sockets are all in use is only skipped for that request, never marked down.
 //!
 //! Worst cases, with `T` the store timeout: a dead node (refused or reset) costs a request
 //! almost nothing, since it moves on to the next node; a hung node costs the requests already
 //! sent to it one `T` each before they move on, and none after it is marked down; with every
 //! node hung, a request waits at most `min(nodes, ATTEMPTS) × T` before its 503.
+//! A node that keeps answering "unavailable" costs a request at most `ATTEMPTS` answers and
+//! `ATTEMPTS - 1` pauses.
 
 use super::{Api, Fail, Link};
 use crate::error::Error;
 use crate::store::Health;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 /// Tries of one request, each on a different node.
 pub const ATTEMPTS: usize = 3;
-/// The first wait before a down node is pinged again.
+/// The first wait before a down node is probed again.
 pub const FIRST_BACKOFF: Duration = Duration::from_millis(200);
-/// The longest wait between two pings of a down node.
+/// The longest wait between two probes of a down node.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(2);
+/// The pause before a request the cluster could not serve is retried on a node it already
+/// tried (times the attempts so far).
+pub const RETRY_PAUSE: Duration = Duration::from_millis(25);
 /// How often the prober looks for down nodes whose backoff has passed.
 const TICK: Duration = Duration::from_millis(50);
 
@@ -36,7 +45,10 @@ pub(crate) struct Nodes {
 
 struct Shared {
     api: Api,
+    bucket: String,
     nodes: Vec<Node>,
+    /// The bucket's `allow_mult`: 0 not known yet, 1 false, 2 true.
+    allow_mult: AtomicU8,
     /// Round-robin position.
     next: AtomicUsize,
 }
@@ -61,7 +73,7 @@ struct State {
 impl Nodes {
     /// Takes the links (one per node, with its address) and starts the prober, which stops by
     /// itself once these nodes are dropped.
-    pub fn new(api: Api, links: Vec<(String, Box<dyn Link>)>) -> Nodes {
+    pub fn new(api: Api, links: Vec<(String, Box<dyn Link>)>, bucket: &str) -> Nodes {
         let nodes = links
             .into_iter()
             .map(|(addr, link)| Node {
@@ -79,7 +91,9 @@ impl Nodes {
             .collect();
         let shared = Arc::new(Shared {
             api,
+            bucket: bucket.to_string(),
             nodes,
+            allow_mult: AtomicU8::new(0),
             next: AtomicUsize::new(0),
         });
         let weak = Arc::downgrade(&shared);
@@ -90,27 +104,61 @@ impl Nodes {
         Nodes { shared }
     }
 
-    /// Runs `op` on an up node; on a transport failure marks that node down and retries on
-    /// another one. A Riak error answer is returned as [`Error::Store`] without retrying.
+    /// Runs `op` on an up node. A node that is down or not ready is marked down and the request
+    /// moves to another node; an "unavailable" answer moves it too, or (no other node left)
+    /// repeats it after a pause. A final Riak error is returned as [`Error::Store`] at once.
     pub fn run<T>(&self, op: impl Fn(&dyn Link) -> Result<T, Fail>) -> Result<T, Error> {
         let mut tried = Vec::with_capacity(ATTEMPTS);
         let mut last = None;
-        while tried.len() < ATTEMPTS {
-            let Some(i) = self.pick(&tried) else { break };
+        for attempt in 0..ATTEMPTS {
+            let i = match (self.pick(&tried), &last) {
+                (Some(i), _) => i,
+                (None, Some(Fail::Unavailable(_))) => {
+                    let Some(i) = self.pick(&[]) else { break };
+                    std::thread::sleep(RETRY_PAUSE * attempt as u32);
+                    i
+                }
+                (None, _) => break,
+            };
             tried.push(i);
             let node = &self.shared.nodes[i];
             match op(node.link.as_ref()) {
                 Ok(value) => return Ok(value),
                 Err(Fail::Riak(msg)) => return Err(Error::Store(msg)),
-                Err(Fail::Down(msg)) => {
+                Err(Fail::Down(msg) | Fail::NotReady(msg)) => {
                     node.mark_down(&msg);
-                    last = Some(msg);
+                    last = Some(Fail::Down(msg));
                 }
-                Err(Fail::Busy(msg)) => last = Some(msg),
+                Err(other) => last = Some(other),
             }
         }
-        let why = last.unwrap_or_else(|| "no Riak node is up".into());
+        let why = match last {
+            Some(Fail::Down(m) | Fail::NotReady(m) | Fail::Unavailable(m) | Fail::Busy(m)) => m,
+            _ => "no Riak node is up".into(),
+        };
         Err(Error::StoreUnavailable(why))
+    }
+
+    /// The bucket's `allow_mult`, once a node has told it.
+    pub fn allow_mult(&self) -> Option<bool> {
+        match self.shared.allow_mult.load(Ordering::Relaxed) {
+            1 => Some(false),
+            2 => Some(true),
+            _ => None,
+        }
+    }
+
+    /// Reads the bucket's properties from the first node that answers (at start-up). A node
+    /// that cannot be reached or does not serve yet is marked down here, so no request is sent
+    /// to it before a probe get succeeds.
+    pub fn read_props(&self) {
+        for node in &self.shared.nodes {
+            match self.shared.read_props(node.link.as_ref()) {
+                Ok(()) => return,
+                Err(Fail::Down(msg) | Fail::NotReady(msg)) => node.mark_down(&msg),
+                Err(_) => {}
+            }
+        }
     }
 
     /// The next up node in round-robin order that this request has not tried yet.
@@ -127,12 +175,13 @@ impl Nodes {
         self.shared.nodes.iter().map(|n| n.link.pool_waits()).sum()
     }
 
-    /// Pings every up node (a failure marks it down) and reports each node's state. Down nodes
-    /// are left to the prober, so this never waits on a node known to be dead.
-    pub fn health(&self, bucket: &str) -> Health {
+    /// Probes every up node with a get (a failure marks it down) and reports each node's state.
+    /// Down nodes are left to the prober, so this never waits on a node known to be dead.
+    pub fn health(&self) -> Health {
+        let bucket = &self.shared.bucket;
         for node in &self.shared.nodes {
             if node.up.load(Ordering::Relaxed) {
-                if let Err(Fail::Down(msg)) = node.link.ping() {
+                if let Err(Fail::Down(msg) | Fail::NotReady(msg)) = node.link.probe(bucket) {
                     node.mark_down(&msg);
                 }
             }
@@ -147,15 +196,27 @@ impl Nodes {
             Api::Pbc => "pbc",
             Api::Http => "http",
         };
+        let allow_mult = self.allow_mult();
         Health {
             ok,
             detail: serde_json::json!({
                 "backend": "riak",
                 "api": api,
                 "bucket": bucket,
+                "allow_mult": allow_mult,
                 "nodes": nodes,
             }),
         }
+    }
+}
+
+impl Shared {
+    /// Reads the bucket's `allow_mult` through `link`.
+    fn read_props(&self, link: &dyn Link) -> Result<(), Fail> {
+        let allow_mult = link.allow_mult(&self.bucket)?;
+        let value = if allow_mult { 2 } else { 1 };
+        self.allow_mult.store(value, Ordering::Relaxed);
+        Ok(())
     }
 }
 
@@ -174,24 +235,33 @@ impl Node {
         }
     }
 
-    /// Pings the node if it is down and its backoff has passed.
-    fn probe_if_due(&self) {
+    /// Reads a key from the node if it is down and its backoff has passed; true when the node
+    /// came back.
+    fn probe_if_due(&self, bucket: &str) -> bool {
         if self.up.load(Ordering::Relaxed) || Instant::now() < self.state.lock().unwrap().next_probe
         {
-            return;
+            return false;
         }
-        let result = self.link.ping();
+        let result = self.link.probe(bucket);
         let mut state = self.state.lock().unwrap();
         match result {
             Ok(()) => {
                 let down_for = state.down_since.take().map(|t| t.elapsed());
-                log::info!("riak node {} is up again (down {down_for:?})", self.addr);
+                log::info!("riak node {} serves again (down {down_for:?})", self.addr);
                 self.up.store(true, Ordering::SeqCst);
+                true
             }
-            Err(Fail::Down(msg) | Fail::Riak(msg) | Fail::Busy(msg)) => {
+            Err(
+                Fail::Down(msg)
+                | Fail::NotReady(msg)
+                | Fail::Unavailable(msg)
+                | Fail::Riak(msg)
+                | Fail::Busy(msg),
+            ) => {
                 state.last_error = Some(msg);
                 state.backoff = (state.backoff * 2).min(MAX_BACKOFF);
                 state.next_probe = Instant::now() + state.backoff;
+                false
             }
         }
     }
@@ -217,7 +287,11 @@ fn probe_loop(shared: Weak<Shared>) {
             return;
         };
         for node in &shared.nodes {
-            node.probe_if_due();
+            // A node that comes back may come back with other bucket properties.
+            if node.probe_if_due(&shared.bucket) {
+                // Failing, the properties stay as they were; the next comeback reads again.
+                let _ = shared.read_props(node.link.as_ref());
+            }
         }
     }
 }

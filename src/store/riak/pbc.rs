@@ -1,58 +1,22 @@
-//! Riak's Protocol Buffers transport: frames on a TCP socket, and one node reached through it.
-//!
-//! A frame is a 4-byte big-endian length (of the code byte plus the body), a 1-byte message
-//! code, then the protobuf body. A length is checked against [`MAX_FRAME`] before anything is
-//! allocated, so a corrupt or hostile peer cannot make us reserve gigabytes. Every socket has
-//! connect, read and write timeouts, so a hung node costs one timeout, never a stuck worker.
-//! After any I/O or framing error the socket is in an unknown state: it is marked broken and
-//! closed, never returned to the pool. An `RpbErrorResp` is a complete answer: the socket stays
-//! good and the error carries Riak's own message.
+//! Riak's Protocol Buffers transport: sockets that carry frames (`frame.rs`), and one node
+//! reached through a pool of them. Every request has
+//! one deadline, the store timeout: connecting, sending and reading the whole answer must all
+//! end by then (each read is given only the time left, so a node trickling bytes cannot stretch
+//! it), and a hung node costs one timeout, never a stuck worker. After any I/O or framing error
+//! the socket is in an unknown state: it is marked broken and closed, never returned to the
+//! pool. An `RpbErrorResp` is a complete answer: the socket stays good, and `answers.rs` says
+//! what Riak's message means.
 
-use super::proto::{self, code, Content, GetReq, IndexReq, PutReq};
-use super::replies::{self, ErrorResp, KeysResp, ObjectResp};
-use super::{Fail, Link, Object, Sibling};
+use super::answers;
+use super::frame::{decode, frame, read_frame, time_left, Timed};
+use super::proto::{code, Content, GetReq, IndexReq, KeyReq, PutReq};
+use super::replies::{BucketResp, ErrorResp, KeysResp, ObjectResp};
+use super::{Fail, Link, Object, Read as ReadKey, Sibling};
 use crate::pool::{Connect, Pool, Pooled};
-use quick_protobuf::{MessageRead, MessageWrite};
-use std::io::{self, BufReader, Read, Write};
+use quick_protobuf::MessageRead;
+use std::io::{self, BufReader, Write};
 use std::net::{TcpStream, ToSocketAddrs};
-use std::time::Duration;
-
-/// The largest frame accepted (code plus body). A phone book object is under 1 KiB; this leaves
-/// room for many siblings and long key listings.
-pub const MAX_FRAME: usize = 16 * 1024 * 1024;
-
-/// Encodes a whole frame: length, code, body.
-pub fn frame<M: MessageWrite>(code: u8, msg: &M) -> Vec<u8> {
-    let len = msg.get_size() + 1;
-    let mut out = Vec::with_capacity(4 + len);
-    out.extend_from_slice(&(len as u32).to_be_bytes());
-    out.push(code);
-    out.extend_from_slice(&proto::encode(msg));
-    out
-}
-
-/// A frame with no body (ping, server info).
-pub fn empty_frame(code: u8) -> Vec<u8> {
-    vec![0, 0, 0, 1, code]
-}
-
-/// Reads one frame and returns its code and body. Fails with `InvalidData` for a zero or
-/// too large length.
-pub fn read_frame(r: &mut impl Read) -> io::Result<(u8, Vec<u8>)> {
-    let mut head = [0u8; 5];
-    r.read_exact(&mut head[..4])?;
-    let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
-    if len == 0 || len > MAX_FRAME {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("frame length {len} outside 1..={MAX_FRAME}"),
-        ));
-    }
-    r.read_exact(&mut head[4..])?;
-    let mut body = vec![0u8; len - 1];
-    r.read_exact(&mut body)?;
-    Ok((head[4], body))
-}
+use std::time::{Duration, Instant};
 
 /// An open socket to one node.
 pub struct PbcSocket {
@@ -62,15 +26,12 @@ pub struct PbcSocket {
 }
 
 impl PbcSocket {
-    /// Connects to `addr` (every address it resolves to, in turn) with `timeout` for the
-    /// connection and for each later read and write.
+    /// Connects to `addr` (every address it resolves to, in turn) within `timeout`.
     pub fn open(addr: &str, timeout: Duration) -> io::Result<PbcSocket> {
         let mut last = io::Error::new(io::ErrorKind::NotFound, "no address");
         for sa in addr.to_socket_addrs()? {
             match TcpStream::connect_timeout(&sa, timeout) {
                 Ok(stream) => {
-                    stream.set_read_timeout(Some(timeout))?;
-                    stream.set_write_timeout(Some(timeout))?;
                     // Requests are single small frames; waiting to coalesce them only adds delay.
                     stream.set_nodelay(true)?;
                     return Ok(PbcSocket {
@@ -85,17 +46,29 @@ impl PbcSocket {
     }
 
     /// Sends one request frame and reads the answer, which must carry code `want` (or be an
-    /// `RpbErrorResp`). Returns the answer's body.
-    pub fn call(&mut self, request: &[u8], want: u8) -> Result<Vec<u8>, CallError> {
-        self.stream.get_mut().write_all(request)?;
-        let answer = self.receive(want);
+    /// `RpbErrorResp`), all by `deadline`. Returns the answer's body.
+    pub fn call(
+        &mut self,
+        request: &[u8],
+        want: u8,
+        deadline: Instant,
+    ) -> Result<Vec<u8>, CallError> {
+        // A request is one small frame: one write, given the time left.
+        let stream = self.stream.get_mut();
+        stream.set_write_timeout(Some(time_left(deadline)?))?;
+        stream.write_all(request)?;
+        let answer = self.receive(want, deadline);
         self.answered += 1;
         answer
     }
 
-    /// Reads one more answer frame (for streamed answers such as a key listing).
-    pub fn receive(&mut self, want: u8) -> Result<Vec<u8>, CallError> {
-        let (got, body) = read_frame(&mut self.stream)?;
+    /// Reads one more answer frame by `deadline` (for streamed answers such as a key listing).
+    pub fn receive(&mut self, want: u8, deadline: Instant) -> Result<Vec<u8>, CallError> {
+        let mut timed = Timed {
+            inner: &mut self.stream,
+            deadline,
+        };
+        let (got, body) = read_frame(&mut timed)?;
         if got == want {
             return Ok(body);
         }
@@ -109,11 +82,6 @@ impl PbcSocket {
             format!("expected message code {want}, got {got}"),
         )))
     }
-}
-
-/// Decodes a body; a body that does not decode is a protocol error on this socket.
-pub fn decode<'a, M: MessageRead<'a>>(body: &'a [u8]) -> io::Result<M> {
-    replies::decode(body).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))
 }
 
 /// Why a call failed.
@@ -180,14 +148,18 @@ impl PbcNode {
         }
     }
 
-    /// Borrows a socket and makes one call. A socket that fails is closed; when it had sat in
-    /// the pool, the call is made once more on a fresh socket: the node may have restarted and
-    /// closed its old sockets, which says nothing about its health now. A timeout is not
-    /// retried here: a slow node stays slow, and the caller moves on to another node.
+    /// Borrows a socket and makes one call, by one deadline. A socket that fails is closed;
+    /// when it had sat in the pool, the call is made once more on a fresh socket (within the
+    /// same deadline): the node may have restarted and closed its old sockets, which says
+    /// nothing about its health now. A timeout is never re-sent: the node may still apply the
+    /// request (a write with its old vclock), and a slow node stays slow; the caller moves on
+    /// to another node, where a write reads its vclock afresh.
     fn call(&self, request: &[u8], want: u8) -> Result<Vec<u8>, Fail> {
         let addr = &self.addr;
+        let deadline = Instant::now() + self.timeout;
         for _ in 0..2 {
-            let mut conn: Pooled<'_, Connector> = match self.pool.get(self.timeout) {
+            let wait = deadline.saturating_duration_since(Instant::now());
+            let mut conn: Pooled<'_, Connector> = match self.pool.get(wait) {
                 Ok(conn) => conn,
                 Err(e) if e.get_ref().is_some_and(|inner| inner.is::<Unreachable>()) => {
                     return Err(Fail::Down(format!("{addr}: {e}")));
@@ -195,9 +167,9 @@ impl PbcNode {
                 Err(e) => return Err(Fail::Busy(format!("{addr}: no free socket: {e}"))),
             };
             let reused = conn.answered > 0;
-            match conn.call(request, want) {
+            match conn.call(request, want, deadline) {
                 Ok(body) => return Ok(body),
-                Err(CallError::Riak(msg)) => return Err(Fail::Riak(msg)),
+                Err(CallError::Riak(msg)) => return Err(answers::pbc_error(addr, msg)),
                 Err(CallError::Io(err)) => {
                     conn.mark_broken();
                     let slow = matches!(
@@ -222,17 +194,14 @@ fn decoded<'a, M: MessageRead<'a>>(body: &'a [u8], addr: &str) -> Result<M, Fail
 }
 
 impl Link for PbcNode {
-    fn ping(&self) -> Result<(), Fail> {
-        self.call(&empty_frame(code::PING_REQ), code::PING_RESP)
-            .map(drop)
-    }
-
-    fn fetch(&self, bucket: &str, key: &str, head: bool) -> Result<Object, Fail> {
+    fn fetch(&self, bucket: &str, key: &str, read: ReadKey) -> Result<Object, Fail> {
         let req = GetReq {
             bucket: bucket.as_bytes(),
             key: key.as_bytes(),
-            head,
-            deletedvclock: head,
+            // Unset when true: Riak's default, and the captured requests' bytes.
+            notfound_ok: (!read.notfound_ok).then_some(false),
+            head: read.head,
+            deletedvclock: read.head,
             bucket_type: None,
         };
         let body = self.call(&frame(code::GET_REQ, &req), code::GET_RESP)?;
@@ -243,7 +212,8 @@ impl Link for PbcNode {
             .filter(|c| !c.deleted)
             .map(|c| Sibling {
                 value: c.value,
-                modified: (c.last_mod.unwrap_or(0), c.last_mod_usecs.unwrap_or(0)),
+                // Whole seconds, as HTTP gives them, so both APIs pick the same winner.
+                modified: c.last_mod.unwrap_or(0),
             })
             .collect();
         Ok(Object {
@@ -275,6 +245,17 @@ impl Link for PbcNode {
         };
         self.call(&frame(code::PUT_REQ, &req), code::PUT_RESP)
             .map(drop)
+    }
+
+    fn allow_mult(&self, bucket: &str) -> Result<bool, Fail> {
+        let req = KeyReq {
+            bucket: bucket.as_bytes(),
+            key: None,
+        };
+        let body = self.call(&frame(code::GET_BUCKET_REQ, &req), code::GET_BUCKET_RESP)?;
+        let resp: BucketResp = decoded(&body, &self.addr)?;
+        // Riak always sends it; a node that does not is treated as allowing siblings (safe).
+        Ok(resp.allow_mult.unwrap_or(true))
     }
 
     fn key_range(
@@ -317,13 +298,13 @@ mod tests {
         let node = PbcNode::new(&addr, Duration::from_millis(50), 1);
         let held = node.pool.get(Duration::ZERO).unwrap();
         assert!(
-            matches!(node.ping(), Err(Fail::Busy(_))),
+            matches!(node.probe("b"), Err(Fail::Busy(_))),
             "waiting is not the node's fault"
         );
         drop(held);
         drop(listener);
         // The socket is reset, and a new one would be refused: the node is down.
-        assert!(matches!(node.ping(), Err(Fail::Down(_))));
-        assert!(matches!(node.ping(), Err(Fail::Down(msg)) if msg.contains("connect")));
+        assert!(matches!(node.probe("b"), Err(Fail::Down(_))));
+        assert!(matches!(node.probe("b"), Err(Fail::Down(msg)) if msg.contains("connect")));
     }
 }

@@ -4,7 +4,7 @@
 //! Why by hand: the subset is small (a dozen messages), generated code would need a build step
 //! and a code generator, and hand-written structs can borrow the request fields (bucket, key,
 //! vclock) instead of copying them. Field numbers are Riak's; a field that is unset is not sent,
-//! so a request encodes byte for byte like the captures in `shared/riak/pbc.json`.
+//! so a request encodes byte for byte like the captures in `tests/data/riak/pbc.json`.
 //! Requests implement `MessageWrite` (body only, no length prefix: framing is `pbc.rs`'s job);
 //! the answers are in `replies.rs`. `Content` goes both ways.
 
@@ -26,6 +26,8 @@ pub mod code {
     pub const DEL_RESP: u8 = 14;
     pub const LIST_KEYS_REQ: u8 = 17;
     pub const LIST_KEYS_RESP: u8 = 18;
+    pub const GET_BUCKET_REQ: u8 = 19;
+    pub const GET_BUCKET_RESP: u8 = 20;
     pub const INDEX_REQ: u8 = 25;
     pub const INDEX_RESP: u8 = 26;
 }
@@ -122,6 +124,9 @@ impl<'a> MessageRead<'a> for Content {
 pub struct GetReq<'a> {
     pub bucket: &'a [u8],
     pub key: &'a [u8],
+    /// 6: whether a replica's "not found" counts toward the read quorum; unset means the
+    /// bucket's default (true).
+    pub notfound_ok: Option<bool>,
     /// 8: metadata and vclock only, no value.
     pub head: bool,
     /// 9: answer a tombstone's vclock instead of nothing.
@@ -142,6 +147,7 @@ impl MessageWrite for GetReq<'_> {
 impl GetReq<'_> {
     fn fields(&self) -> Vec<Field<'_>> {
         let mut f = vec![Field::Bytes(1, self.bucket), Field::Bytes(2, self.key)];
+        f.extend(self.notfound_ok.map(|ok| Field::Varint(6, ok.into())));
         f.extend(self.head.then_some(Field::Varint(8, 1)));
         f.extend(self.deletedvclock.then_some(Field::Varint(9, 1)));
         f.extend(self.bucket_type.map(|t| Field::Bytes(13, t)));
@@ -187,7 +193,8 @@ impl MessageWrite for PutReq<'_> {
     }
 }
 
-/// `RpbDelReq` (code 13), and `RpbListKeysReq` (code 17) which has the same first field.
+/// `RpbDelReq` (code 13), and `RpbListKeysReq` (code 17) and `RpbGetBucketReq` (code 19),
+/// which have the same first field (a bucket property request has no key).
 #[derive(Debug, Default)]
 pub struct KeyReq<'a> {
     pub bucket: &'a [u8],

@@ -79,6 +79,36 @@ impl<'a> MessageRead<'a> for ErrorResp {
     }
 }
 
+/// `RpbGetBucketResp` (code 20): `RpbBucketProps` at field 1, of which phonebook reads
+/// `allow_mult` (field 2).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BucketResp {
+    /// Unset when the node did not say.
+    pub allow_mult: Option<bool>,
+}
+
+impl<'a> MessageRead<'a> for BucketResp {
+    fn from_reader(r: &mut BytesReader, bytes: &'a [u8]) -> Result<Self> {
+        let mut m = BucketResp::default();
+        while !r.is_eof() {
+            match r.next_tag(bytes)? {
+                10 => {
+                    let props = r.read_bytes(bytes)?;
+                    let mut inner = BytesReader::from_bytes(props);
+                    while !inner.is_eof() {
+                        match inner.next_tag(props)? {
+                            16 => m.allow_mult = Some(inner.read_bool(props)?),
+                            tag => inner.read_unknown(props, tag)?,
+                        }
+                    }
+                }
+                tag => r.read_unknown(bytes, tag)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// `RpbGetServerInfoResp` (code 8).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ServerInfo {

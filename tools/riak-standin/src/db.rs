@@ -7,6 +7,7 @@
 //! With `allow_mult=false` a write always leaves one value (the newest), as Riak does.
 //! Several stand-in nodes share one [`Db`], like the nodes of a cluster share their data.
 
+use crate::cluster::Cluster;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -68,9 +69,10 @@ impl Bucket {
     }
 }
 
-/// A cluster's data, shared by its nodes. Cheap to clone.
+/// A cluster's data, shared by its nodes, with the rest of the cluster's shared state. Cheap to
+/// clone.
 #[derive(Clone, Default)]
-pub struct Db(Arc<Mutex<Data>>);
+pub struct Db(Arc<Mutex<Data>>, Arc<Cluster>);
 
 #[derive(Default)]
 struct Data {
@@ -90,6 +92,16 @@ pub type Refusal = String;
 impl Db {
     fn lock(&self) -> MutexGuard<'_, Data> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The cluster's queue and restart state.
+    pub(crate) fn cluster(&self) -> &Cluster {
+        &self.1
+    }
+
+    /// A bucket's `allow_mult`; fails for a bucket type that does not exist.
+    pub fn bucket_allow_mult(&self, bucket: &Bucket) -> Result<bool, Refusal> {
+        Self::allow_mult(&self.lock(), bucket)
     }
 
     /// Creates a bucket type (like `riak-admin bucket-type create`); new types default to

@@ -1,9 +1,15 @@
 //! riak-standin: a Riak KV node for tests, speaking the Protocol Buffers and HTTP APIs for the
-//! subset phonebook uses (ping, server info, get, put with vclocks, delete, `$key` index ranges,
-//! key listing, error answers), with per-bucket `allow_mult` and faults a test can trigger:
-//! [`Standin::stop`] (listeners and connections closed, new ones refused), [`Standin::hang`]
-//! (requests read but not answered, like a paused process) and [`Standin::resume`] (on the same
-//! ports).
+//! subset phonebook uses (ping, server info, get with `notfound_ok`, put with vclocks, delete,
+//! bucket properties, `$key` index ranges, key listing, error answers), with per-bucket
+//! `allow_mult` and what a real cluster does that a test may need:
+//! - faults: [`Standin::stop`] (listeners and connections closed, new ones refused),
+//!   [`Standin::hang`] (requests read but not answered, like a paused process),
+//!   [`Standin::resume`] (on the same ports), [`Standin::inject`] (error answers);
+//! - a start-up phase after a start or resume (`StandinOptions::startup`): PBC ping answers,
+//!   everything else gets "Unknown message code", and HTTP answers every path with the web
+//!   server's HTML 404, as recorded on a real node;
+//! - fallback reads while a node of the cluster is away or settling (`fallback_rate`);
+//! - the real profile ([`Profile::Real`]): answers paced like a real 2-node cluster on 2 cores.
 //!
 //! Written from Riak's published protocol, independently of phonebook's client, so that the two
 //! cannot share a misreading. It uses std only: a thread per connection, loopback, bounded
@@ -11,20 +17,26 @@
 
 #![forbid(unsafe_code)]
 
+mod cluster;
 mod db;
 mod encoding;
+mod model;
 mod pb;
+mod protobuf;
+mod response;
+mod serve;
 mod web;
 
 pub use db::Db;
+pub use model::Profile;
 
 use std::collections::HashMap;
-use std::io::{self, BufReader, Write};
+use std::io;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Open connections at most; later ones are closed at once.
 pub const MAX_CONNECTIONS: usize = 512;
@@ -44,6 +56,17 @@ pub struct StandinOptions {
     pub db: Option<Db>,
     /// Refuse index queries the way a node on the bitcask backend does.
     pub no_2i: bool,
+    /// How fast answers come.
+    pub profile: Profile,
+    /// How long the node answers like a starting node after it starts or resumes.
+    pub startup: Duration,
+    /// While a node of the cluster is away or settling: the share of reads of existing keys
+    /// that meet empty fallbacks (recorded: a few in 10,000).
+    pub fallback_rate: f64,
+    /// How many of those reads fail with `notfound_ok=false` early in a restart.
+    pub quorum_errors: u32,
+    /// How long a restarted node's replicas take to catch up after its start-up phase.
+    pub settle: Duration,
 }
 
 impl Default for StandinOptions {
@@ -55,8 +78,37 @@ impl Default for StandinOptions {
             bucket_types: Vec::new(),
             db: None,
             no_2i: false,
+            profile: Profile::Fast,
+            startup: Duration::ZERO,
+            fallback_rate: 0.0,
+            quorum_errors: 0,
+            settle: Duration::ZERO,
         }
     }
+}
+
+impl StandinOptions {
+    /// The recorded cluster: paced answers, a 0.5 s start-up phase, 4 in 10,000 fallback reads
+    /// and a few quorum failures while a node restarts, 2 s to settle.
+    pub fn real() -> StandinOptions {
+        StandinOptions {
+            profile: Profile::Real,
+            startup: Duration::from_millis(500),
+            fallback_rate: 0.0004,
+            quorum_errors: 3,
+            settle: Duration::from_secs(2),
+            ..StandinOptions::default()
+        }
+    }
+}
+
+/// An error answer to inject: Riak's message over PBC, and the HTTP status with it.
+#[derive(Debug, Clone)]
+pub struct Fault {
+    pub message: String,
+    pub http_status: u16,
+    /// Answer this many requests so (`None`: every request until cleared).
+    pub count: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,14 +124,25 @@ enum Api {
     Http,
 }
 
+/// Tells the nodes of all clusters apart.
+static NODE_IDS: AtomicU64 = AtomicU64::new(0);
+
 /// What the acceptors and connection threads share.
 struct Shared {
+    id: u64,
     db: Db,
     node: String,
     no_2i: bool,
+    profile: Profile,
+    fallback_rate: f64,
+    quorum_errors: u32,
+    settle: Duration,
+    startup: Duration,
     mode: Mutex<Mode>,
     changed: Condvar,
-    error: Mutex<Option<String>>,
+    starting_until: Mutex<Option<Instant>>,
+    starting_log: Mutex<Vec<String>>,
+    fault: Mutex<Option<Fault>>,
     conns: Mutex<HashMap<u64, TcpStream>>,
     next_conn: AtomicU64,
     served: AtomicU64,
@@ -96,7 +159,7 @@ pub struct Standin {
 }
 
 impl Standin {
-    /// Binds both APIs and starts serving.
+    /// Binds both APIs and starts serving (after the start-up phase, if any).
     pub fn start(options: StandinOptions) -> io::Result<Standin> {
         let db = options.db.clone().unwrap_or_default();
         for bucket in &options.allow_mult {
@@ -111,12 +174,20 @@ impl Standin {
         );
         let pbc_addr = pbc.local_addr()?;
         let shared = Arc::new(Shared {
+            id: NODE_IDS.fetch_add(1, Ordering::SeqCst),
             db,
             node: format!("standin@{pbc_addr}"),
             no_2i: options.no_2i,
+            profile: options.profile,
+            fallback_rate: options.fallback_rate,
+            quorum_errors: options.quorum_errors,
+            settle: options.settle,
+            startup: options.startup,
             mode: Mutex::new(Mode::Running),
             changed: Condvar::new(),
-            error: Mutex::new(None),
+            starting_until: Mutex::new(Some(Instant::now() + options.startup)),
+            starting_log: Mutex::new(Vec::new()),
+            fault: Mutex::new(None),
             conns: Mutex::new(HashMap::new()),
             next_conn: AtomicU64::new(0),
             served: AtomicU64::new(0),
@@ -141,16 +212,36 @@ impl Standin {
         self.shared.served.load(Ordering::SeqCst)
     }
 
-    /// Answers every request but ping with this Riak error (`None`: answer normally again).
-    pub fn fail_with(&self, error: Option<&str>) {
-        *lock(&self.shared.error) = error.map(str::to_string);
+    /// The requests answered as a starting node: `pbc CODE KEY` or `http METHOD PATH`.
+    pub fn starting_requests(&self) -> Vec<String> {
+        lock(&self.shared.starting_log).clone()
     }
 
-    /// Closes the listeners and every open connection: new connections are refused.
+    /// Answers every request but ping with this Riak error (HTTP 500), or normally again.
+    pub fn fail_with(&self, error: Option<&str>) {
+        self.inject(error.map(|message| Fault {
+            message: message.to_string(),
+            http_status: 500,
+            count: None,
+        }));
+    }
+
+    /// Answers requests but ping with this error answer (`None`: answer normally again).
+    pub fn inject(&self, fault: Option<Fault>) {
+        *lock(&self.shared.fault) = fault;
+    }
+
+    /// Closes the listeners and every open connection: new connections are refused. The
+    /// cluster counts the node as away until it resumes and settles.
     pub fn stop(&self) {
         if !self.shared.set_mode(Mode::Stopped) {
             return;
         }
+        let shared = &self.shared;
+        shared
+            .db
+            .cluster()
+            .node_away(shared.id, shared.quorum_errors);
         // Wake the acceptors out of `accept`; they see the mode and close their listeners.
         for addr in [self.pbc_addr, self.http_addr] {
             let _ = TcpStream::connect_timeout(&addr, Duration::from_secs(1));
@@ -158,7 +249,7 @@ impl Standin {
         for handle in lock(&self.acceptors).drain(..) {
             let _ = handle.join();
         }
-        for (_, conn) in lock(&self.shared.conns).drain() {
+        for (_, conn) in lock(&shared.conns).drain() {
             let _ = conn.shutdown(Shutdown::Both);
         }
     }
@@ -172,8 +263,13 @@ impl Standin {
     }
 
     /// Serves again: a hung node answers what it held back; a stopped one listens again on the
-    /// same ports.
+    /// same ports and goes through its start-up phase.
     pub fn resume(&self) -> io::Result<()> {
+        self.resume_starting(self.shared.startup)
+    }
+
+    /// Like [`Standin::resume`], with a start-up phase of `startup` after a stop.
+    pub fn resume_starting(&self, startup: Duration) -> io::Result<()> {
         let mode = *lock(&self.shared.mode);
         match mode {
             Mode::Running => {}
@@ -183,7 +279,11 @@ impl Standin {
             Mode::Stopped => {
                 let pbc = TcpListener::bind(self.pbc_addr)?;
                 let http = TcpListener::bind(self.http_addr)?;
-                self.shared.set_mode(Mode::Running);
+                let shared = &self.shared;
+                *lock(&shared.starting_until) = Some(Instant::now() + startup);
+                let cluster = shared.db.cluster();
+                cluster.node_back(shared.id, startup + shared.settle);
+                shared.set_mode(Mode::Running);
                 self.spawn_acceptors(pbc, http);
             }
         }
@@ -195,7 +295,7 @@ impl Standin {
         for (listener, api) in [(pbc, Api::Pbc), (http, Api::Http)] {
             let shared = self.shared.clone();
             acceptors.push(std::thread::spawn(move || {
-                accept_loop(&shared, listener, api)
+                serve::accept_loop(&shared, listener, api)
             }));
         }
     }
@@ -209,100 +309,4 @@ impl Drop for Standin {
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-impl Shared {
-    /// Sets the mode and wakes waiting connections; false when it was already that.
-    fn set_mode(&self, mode: Mode) -> bool {
-        let old = std::mem::replace(&mut *lock(&self.mode), mode);
-        self.changed.notify_all();
-        old != mode
-    }
-
-    /// Waits while hung; true when the request may be answered.
-    fn may_answer(&self) -> bool {
-        let mut mode = lock(&self.mode);
-        while *mode == Mode::Hung {
-            mode = self.changed.wait(mode).unwrap_or_else(|e| e.into_inner());
-        }
-        *mode == Mode::Running
-    }
-
-    fn injected_error(&self) -> Option<String> {
-        lock(&self.error).clone()
-    }
-}
-
-fn accept_loop(shared: &Arc<Shared>, listener: TcpListener, api: Api) {
-    for stream in listener.incoming() {
-        if *lock(&shared.mode) == Mode::Stopped {
-            return;
-        }
-        let Ok(stream) = stream else {
-            std::thread::sleep(Duration::from_millis(10));
-            continue;
-        };
-        // Answers are single writes; never hold one back waiting for an acknowledgement.
-        let _ = stream.set_nodelay(true);
-        let id = shared.next_conn.fetch_add(1, Ordering::SeqCst);
-        {
-            let mut conns = lock(&shared.conns);
-            let Ok(copy) = stream.try_clone() else {
-                continue;
-            };
-            if conns.len() >= MAX_CONNECTIONS {
-                continue;
-            }
-            conns.insert(id, copy);
-        }
-        let shared = shared.clone();
-        std::thread::spawn(move || {
-            let _ = match api {
-                Api::Pbc => serve_pbc(&shared, stream),
-                Api::Http => serve_http(&shared, stream),
-            };
-            lock(&shared.conns).remove(&id);
-        });
-    }
-}
-
-const NO_2I: &str = "{error,{indexes_not_supported,riak_kv_bitcask_backend}}";
-
-fn serve_pbc(shared: &Shared, stream: TcpStream) -> io::Result<()> {
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut writer = stream;
-    while let Some((code, body)) = pb::read_frame(&mut reader)? {
-        if !shared.may_answer() {
-            return Ok(());
-        }
-        let frames = match shared.injected_error() {
-            Some(msg) if code != 1 => vec![pb::error_frame(&msg)],
-            _ if shared.no_2i && code == 25 => vec![pb::error_frame(NO_2I)],
-            _ => pb::answer(&shared.db, &shared.node, code, &body),
-        };
-        shared.served.fetch_add(1, Ordering::SeqCst);
-        writer.write_all(&frames.concat())?;
-    }
-    Ok(())
-}
-
-fn serve_http(shared: &Shared, stream: TcpStream) -> io::Result<()> {
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut writer = stream;
-    while let Some(req) = web::read_request(&mut reader)? {
-        if !shared.may_answer() {
-            return Ok(());
-        }
-        let response = match shared.injected_error() {
-            Some(msg) if req.path != "/ping" => web::Response::error(&msg),
-            _ if shared.no_2i && req.path.contains("/index/") => web::Response::error(NO_2I),
-            _ => web::answer(&shared.db, &req),
-        };
-        shared.served.fetch_add(1, Ordering::SeqCst);
-        response.write(&mut writer, req.method == "HEAD")?;
-        if req.wants_close() {
-            return Ok(());
-        }
-    }
-    Ok(())
 }

@@ -4,99 +4,14 @@
 //! The codec is deliberately not the client's: fields are read into a list of
 //! (number, value) pairs and looked up by number, and answers are built field by field.
 
+use crate::cluster::Read as Outcome;
 use crate::db::{parse_vclock, Bucket, Db, Object};
+use crate::model::Op;
+use crate::protobuf::{Msg, Out};
 use std::io::{self, Read};
 
 /// The largest request frame read; a larger length closes the connection.
 pub const MAX_FRAME: usize = 1 << 20;
-
-/// A decoded field value.
-#[derive(Debug, Clone)]
-enum Val {
-    Int(u64),
-    Bytes(Vec<u8>),
-}
-
-/// A message as its fields, in the order they came.
-pub struct Msg(Vec<(u32, Val)>);
-
-impl Msg {
-    pub fn parse(mut body: &[u8]) -> Option<Msg> {
-        let mut fields = Vec::new();
-        while !body.is_empty() {
-            let tag = varint(&mut body)?;
-            let number = u32::try_from(tag >> 3).ok()?;
-            let val = match tag & 7 {
-                0 => Val::Int(varint(&mut body)?),
-                2 => {
-                    let len = usize::try_from(varint(&mut body)?).ok()?;
-                    let bytes = body.get(..len)?.to_vec();
-                    body = &body[len..];
-                    Val::Bytes(bytes)
-                }
-                _ => return None,
-            };
-            fields.push((number, val));
-        }
-        Some(Msg(fields))
-    }
-
-    fn bytes(&self, number: u32) -> Option<&[u8]> {
-        self.0.iter().rev().find_map(|(n, v)| match v {
-            Val::Bytes(b) if *n == number => Some(b.as_slice()),
-            _ => None,
-        })
-    }
-
-    fn int(&self, number: u32) -> Option<u64> {
-        self.0.iter().rev().find_map(|(n, v)| match v {
-            Val::Int(i) if *n == number => Some(*i),
-            _ => None,
-        })
-    }
-
-    fn flag(&self, number: u32) -> bool {
-        self.int(number).unwrap_or(0) != 0
-    }
-}
-
-fn varint(body: &mut &[u8]) -> Option<u64> {
-    let mut value = 0u64;
-    for i in 0..10 {
-        let (&byte, rest) = body.split_first()?;
-        *body = rest;
-        value |= u64::from(byte & 0x7f) << (7 * i);
-        if byte & 0x80 == 0 {
-            return Some(value);
-        }
-    }
-    None
-}
-
-/// Builds a message body field by field.
-#[derive(Default)]
-struct Out(Vec<u8>);
-
-impl Out {
-    fn raw_varint(&mut self, mut v: u64) {
-        while v >= 0x80 {
-            self.0.push((v as u8) | 0x80);
-            v >>= 7;
-        }
-        self.0.push(v as u8);
-    }
-    fn int(&mut self, number: u32, v: u64) -> &mut Out {
-        self.raw_varint(u64::from(number) << 3);
-        self.raw_varint(v);
-        self
-    }
-    fn bytes(&mut self, number: u32, v: &[u8]) -> &mut Out {
-        self.raw_varint(u64::from(number) << 3 | 2);
-        self.raw_varint(v.len() as u64);
-        self.0.extend_from_slice(v);
-        self
-    }
-}
 
 /// Reads one frame: `None` at a clean end of stream.
 pub fn read_frame(r: &mut impl Read) -> io::Result<Option<(u8, Vec<u8>)>> {
@@ -130,29 +45,57 @@ pub fn error_frame(msg: &str) -> Vec<u8> {
     frame(0, &Out::default().bytes(1, msg.as_bytes()).int(2, 0).0)
 }
 
-/// The answer frames to one request (several for a streamed key listing).
-pub fn answer(db: &Db, node: &str, code: u8, body: &[u8]) -> Vec<Vec<u8>> {
+/// What a node answers with: its data, name, and how often reads meet an empty fallback.
+pub struct Ctx<'a> {
+    pub db: &'a Db,
+    pub node: &'a str,
+    pub fallback_rate: f64,
+}
+
+/// The answer frames to one request (several for a streamed key listing), and what it cost.
+pub fn answer(ctx: &Ctx, code: u8, body: &[u8]) -> (Vec<Vec<u8>>, Op) {
     let Some(msg) = Msg::parse(body) else {
-        return vec![error_frame("could not decode the request")];
+        return (
+            vec![error_frame("could not decode the request")],
+            Op::Trivial,
+        );
+    };
+    let db = ctx.db;
+    let op = match code {
+        11 | 13 => Op::Put,
+        17 | 19 | 25 => Op::Meta,
+        _ => Op::Trivial,
     };
     let result = match code {
         1 => Ok(vec![frame(2, &[])]),
         7 => {
             let info = Out::default()
-                .bytes(1, node.as_bytes())
+                .bytes(1, ctx.node.as_bytes())
                 .bytes(2, b"3.2.3-standin")
                 .0
                 .clone();
             Ok(vec![frame(8, &info)])
         }
-        9 => get(db, &msg),
+        9 => return get(ctx, &msg),
         11 => put(db, &msg),
         13 => delete(db, &msg),
         17 => list_keys(db, &msg),
+        19 => bucket_props(db, &msg),
         25 => index(db, &msg),
-        other => Err(format!("unknown message code: {other}")),
+        other => Err(unknown_code(other)),
     };
-    result.unwrap_or_else(|msg| vec![error_frame(&msg)])
+    (result.unwrap_or_else(|msg| vec![error_frame(&msg)]), op)
+}
+
+/// The key a request names (field 2), as text, for the record of requests a starting node got.
+pub fn key_of(body: &[u8]) -> String {
+    let key = Msg::parse(body).and_then(|m| m.bytes(2).map(<[u8]>::to_vec));
+    String::from_utf8_lossy(&key.unwrap_or_default()).into_owned()
+}
+
+/// Riak's answer to a message code it does not serve (also every KV code while it starts).
+pub fn unknown_code(code: u8) -> String {
+    format!("Unknown message code: {code}")
 }
 
 fn need<'a>(msg: &'a Msg, number: u32, what: &str) -> Result<&'a [u8], String> {
@@ -177,16 +120,52 @@ fn object_body(object: &Object, head: bool) -> Out {
     out
 }
 
-fn get(db: &Db, msg: &Msg) -> Result<Vec<Vec<u8>>, String> {
+fn get(ctx: &Ctx, msg: &Msg) -> (Vec<Vec<u8>>, Op) {
+    match get_object(ctx, msg) {
+        Ok(answer) => answer,
+        Err(msg) => (vec![error_frame(&msg)], Op::Trivial),
+    }
+}
+
+/// `RpbGetReq`: field 6 `notfound_ok` (default true), 8 `head`, 9 `deletedvclock`.
+fn get_object(ctx: &Ctx, msg: &Msg) -> Result<(Vec<Vec<u8>>, Op), String> {
     let bucket = Bucket::new(msg.bytes(13), need(msg, 1, "bucket")?);
-    let object = db.get(&bucket, need(msg, 2, "key")?)?;
+    let object = ctx.db.get(&bucket, need(msg, 2, "key")?)?;
+    let notfound_ok = msg.int(6).is_none_or(|v| v != 0);
+    let live = object.as_ref().is_some_and(|o| !o.live().is_empty());
+    let op = match (msg.flag(8), live || notfound_ok) {
+        (true, _) => Op::Head,
+        (false, true) => Op::Get,
+        (false, false) => Op::AbsentStrict,
+    };
+    if live {
+        match ctx.db.cluster().read(ctx.fallback_rate, notfound_ok) {
+            Outcome::Value => {}
+            Outcome::NotFound => return Ok((vec![frame(10, &[])], op)),
+            Outcome::Unavailable => return Ok((vec![error_frame("timeout")], op)),
+        }
+    }
     let body = match object {
-        Some(o) if !o.live().is_empty() => object_body(&o, msg.flag(8)).0,
+        Some(o) if live => object_body(&o, msg.flag(8)).0,
         // A tombstone: nothing, or only its vclock when asked for.
         Some(o) if msg.flag(9) => Out::default().bytes(2, &o.vclock()).0.clone(),
         _ => Vec::new(),
     };
-    Ok(vec![frame(10, &body)])
+    Ok((vec![frame(10, &body)], op))
+}
+
+/// `RpbGetBucketReq` (bucket 1, type 2) → `RpbGetBucketResp` with `RpbBucketProps` at 1:
+/// `n_val` 1, `allow_mult` 2, `last_write_wins` 3.
+fn bucket_props(db: &Db, msg: &Msg) -> Result<Vec<Vec<u8>>, String> {
+    let bucket = Bucket::new(msg.bytes(2), need(msg, 1, "bucket")?);
+    let allow_mult = db.bucket_allow_mult(&bucket)?;
+    let props = Out::default()
+        .int(1, 3)
+        .int(2, allow_mult.into())
+        .int(3, 0)
+        .0
+        .clone();
+    Ok(vec![frame(20, &Out::default().bytes(1, &props).0)])
 }
 
 fn seen(vclock: Option<&[u8]>) -> Result<Option<u64>, String> {

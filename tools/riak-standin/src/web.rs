@@ -1,10 +1,15 @@
 //! The HTTP API of the stand-in: `/ping`, objects at `[/types/T]/buckets/B/keys/K` (GET, HEAD,
 //! PUT, POST, DELETE) with `X-Riak-Vclock`, siblings as 300 Multiple Choices (multipart when
-//! asked), tombstones as 404 with `X-Riak-Deleted`, and `$key` index queries.
+//! asked), tombstones as 404 with `X-Riak-Deleted`, `$key` index queries, bucket properties,
+//! and the web server's HTML 404 a starting node gives for every path.
 
-use crate::db::{parse_vclock, Bucket, Db, Object};
+use crate::cluster::Read as Outcome;
+use crate::db::{parse_vclock, Bucket, Object};
 use crate::encoding::{base64, http_date, json_string, unbase64, unescape};
-use std::io::{self, BufRead, Read, Write};
+use crate::model::Op;
+use crate::pb::Ctx;
+use crate::response::Response;
+use std::io::{self, BufRead, Read};
 
 /// The largest request line plus headers, and body, read.
 const MAX_HEAD: usize = 16 * 1024;
@@ -96,95 +101,53 @@ pub fn read_request(r: &mut impl BufRead) -> io::Result<Option<Request>> {
     Ok(Some(req))
 }
 
-/// One answer.
-pub struct Response {
-    pub status: u16,
-    headers: Vec<(&'static str, String)>,
-    body: Vec<u8>,
-}
-
-impl Response {
-    fn new(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Response {
-        let headers = vec![("Content-Type", content_type.to_string())];
-        Response {
-            status,
-            headers,
-            body: body.into(),
-        }
-    }
-
-    fn with(mut self, name: &'static str, value: String) -> Response {
-        self.headers.push((name, value));
-        self
-    }
-
-    /// A Riak error answer: 500 and the message.
-    pub fn error(msg: &str) -> Response {
-        Response::new(500, "text/plain", format!("Error:\n{msg}\n"))
-    }
-
-    /// Writes the answer; a HEAD answer has the headers of the GET answer but no body.
-    pub fn write(&self, w: &mut impl Write, head_only: bool) -> io::Result<()> {
-        let mut out = format!(
-            "HTTP/1.1 {} {}\r\nServer: riak-standin\r\n",
-            self.status,
-            reason(self.status)
-        );
-        for (name, value) in &self.headers {
-            out.push_str(&format!("{name}: {value}\r\n"));
-        }
-        if self.status != 204 {
-            out.push_str(&format!("Content-Length: {}\r\n", self.body.len()));
-        }
-        out.push_str("\r\n");
-        let mut bytes = out.into_bytes();
-        if !head_only {
-            bytes.extend_from_slice(&self.body);
-        }
-        w.write_all(&bytes)
-    }
-}
-
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        204 => "No Content",
-        300 => "Multiple Choices",
-        400 => "Bad Request",
-        404 => "Object Not Found",
-        405 => "Method Not Allowed",
-        _ => "Internal Server Error",
-    }
-}
-
-/// Answers one request.
-pub fn answer(db: &Db, req: &Request) -> Response {
+/// Answers one request, and says what it cost.
+pub fn answer(ctx: &Ctx, req: &Request) -> (Response, Op) {
     let segments: Option<Vec<Vec<u8>>> = req.path.split('/').skip(1).map(unescape).collect();
     let Some(segments) = segments else {
-        return Response::new(400, "text/plain", "bad escape in path\n");
+        let bad = Response::new(400, "text/plain", "bad escape in path\n");
+        return (bad, Op::Trivial);
     };
     let seg: Vec<&[u8]> = segments.iter().map(Vec::as_slice).collect();
+    let not_found = || (Response::new(404, "text/plain", "not found\n"), Op::Trivial);
     let (kind, rest) = match seg.as_slice() {
-        [b"ping"] => return Response::new(200, "text/html", "OK"),
+        [b"ping"] => return (Response::new(200, "text/html", "OK"), Op::Trivial),
         [b"types", t, b"buckets", rest @ ..] => (Some(*t), rest),
         [b"buckets", rest @ ..] => (None, rest),
-        _ => return Response::new(404, "text/plain", "not found\n"),
+        _ => return not_found(),
     };
     let result = match rest {
-        [b, b"keys", key] => object(db, req, &Bucket::new(kind, b), key),
-        [b, b"index", b"$key", min, max] => index(db, req, &Bucket::new(kind, b), min, max),
-        _ => return Response::new(404, "text/plain", "not found\n"),
+        [b, b"keys", key] => object(ctx, req, &Bucket::new(kind, b), key),
+        [b, b"index", b"$key", min, max] => index(ctx, req, &Bucket::new(kind, b), min, max),
+        [b, b"props"] if req.method == "GET" => props(ctx, &Bucket::new(kind, b)),
+        _ => return not_found(),
     };
     result.unwrap_or_else(|refusal| match refusal.as_str() {
         "no_type" => {
             let kind = String::from_utf8_lossy(kind.unwrap_or_default());
-            Response::new(404, "text/plain", format!("Unknown bucket type: {kind}"))
+            let text = format!("Unknown bucket type: {kind}");
+            (Response::new(404, "text/plain", text), Op::Trivial)
         }
-        other => Response::new(400, "text/plain", format!("{other}\n")),
+        other => (
+            Response::new(400, "text/plain", format!("{other}\n")),
+            Op::Trivial,
+        ),
     })
 }
 
-fn object(db: &Db, req: &Request, bucket: &Bucket, key: &[u8]) -> Result<Response, String> {
+/// `GET /buckets/B/props`: the properties a client may rely on, as Riak names them.
+fn props(ctx: &Ctx, bucket: &Bucket) -> Result<(Response, Op), String> {
+    let allow_mult = ctx.db.bucket_allow_mult(bucket)?;
+    let json = format!(
+        "{{\"props\":{{\"name\":{},\"allow_mult\":{allow_mult},\"basic_quorum\":false,\
+         \"dvv_enabled\":false,\"last_write_wins\":false,\"n_val\":3,\"notfound_ok\":true}}}}",
+        json_string(bucket.name.as_bytes())
+    );
+    Ok((Response::new(200, "application/json", json), Op::Meta))
+}
+
+fn object(ctx: &Ctx, req: &Request, bucket: &Bucket, key: &[u8]) -> Result<(Response, Op), String> {
+    let db = ctx.db;
     let seen = match req.header("x-riak-vclock") {
         None => None,
         Some(text) => Some(
@@ -193,11 +156,32 @@ fn object(db: &Db, req: &Request, bucket: &Bucket, key: &[u8]) -> Result<Respons
                 .ok_or("bad vclock")?,
         ),
     };
+    let not_found = || Response::new(404, "text/plain", "not found\n");
     match req.method.as_str() {
-        "GET" | "HEAD" => Ok(match db.get(bucket, key)? {
-            None => Response::new(404, "text/plain", "not found\n"),
-            Some(object) => show(&object, req),
-        }),
+        "GET" | "HEAD" => {
+            let object = db.get(bucket, key)?;
+            let notfound_ok = req.param("notfound_ok") != Some("false");
+            let live = object.as_ref().is_some_and(|o| !o.live().is_empty());
+            let op = match (req.method == "HEAD", live || notfound_ok) {
+                (true, _) => Op::Head,
+                (false, true) => Op::Get,
+                (false, false) => Op::AbsentStrict,
+            };
+            if live {
+                match db.cluster().read(ctx.fallback_rate, notfound_ok) {
+                    Outcome::Value => {}
+                    Outcome::NotFound => return Ok((not_found(), op)),
+                    Outcome::Unavailable => {
+                        let busy = Response::new(503, "text/plain", "request timed out\n");
+                        return Ok((busy, op));
+                    }
+                }
+            }
+            Ok(match object {
+                None => (not_found(), op),
+                Some(object) => (show(&object, req), op),
+            })
+        }
         "PUT" | "POST" => {
             let content_type = req
                 .header("content-type")
@@ -205,18 +189,21 @@ fn object(db: &Db, req: &Request, bucket: &Bucket, key: &[u8]) -> Result<Respons
             let value = req.body.clone();
             let object = db.put(bucket, key, value, content_type.into(), seen, false)?;
             if req.param("returnbody") == Some("true") {
-                return Ok(show(&object, req));
+                return Ok((show(&object, req), Op::Put));
             }
-            Ok(Response::new(204, "application/json", ""))
+            Ok((Response::new(204, "application/json", ""), Op::Put))
         }
         "DELETE" => match db.get(bucket, key)? {
             Some(o) if !o.live().is_empty() => {
                 db.put(bucket, key, Vec::new(), Vec::new(), seen, true)?;
-                Ok(Response::new(204, "text/html", ""))
+                Ok((Response::new(204, "text/html", ""), Op::Put))
             }
-            _ => Ok(Response::new(404, "text/plain", "not found\n")),
+            _ => Ok((not_found(), Op::Trivial)),
         },
-        _ => Ok(Response::new(405, "text/plain", "method not allowed\n")),
+        _ => Ok((
+            Response::new(405, "text/plain", "method not allowed\n"),
+            Op::Trivial,
+        )),
     }
 }
 
@@ -268,12 +255,12 @@ fn show(object: &Object, req: &Request) -> Response {
 }
 
 fn index(
-    db: &Db,
+    ctx: &Ctx,
     req: &Request,
     bucket: &Bucket,
     min: &[u8],
     max: &[u8],
-) -> Result<Response, String> {
+) -> Result<(Response, Op), String> {
     let limit = req
         .param("max_results")
         .map_or(Ok(0), str::parse)
@@ -282,12 +269,14 @@ fn index(
         Some(c) => Some(unbase64(c).ok_or("bad continuation")?),
         None => None,
     };
-    let (keys, more) = db.key_range(bucket, min, max, after.as_deref(), limit)?;
+    let (keys, more) = ctx
+        .db
+        .key_range(bucket, min, max, after.as_deref(), limit)?;
     let list: Vec<String> = keys.iter().map(|k| json_string(k)).collect();
     let mut json = format!("{{\"keys\":[{}]", list.join(","));
     if let (true, Some(last)) = (more, keys.last()) {
         json.push_str(&format!(",\"continuation\":\"{}\"", base64(last)));
     }
     json.push('}');
-    Ok(Response::new(200, "application/json", json))
+    Ok((Response::new(200, "application/json", json), Op::Meta))
 }

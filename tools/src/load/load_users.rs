@@ -10,7 +10,7 @@ use crate::data::users;
 use crate::error::{Error, Result};
 use crate::load::client::{Client, Target};
 use crate::progress;
-use phonebook::config::{parse_store_url, StoreConfig};
+use phonebook::config::{parse_store_url, StoreConfig, WriteMode};
 use phonebook::contact::Contact;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -104,6 +104,8 @@ pub fn via_store(
         bucket: bucket.to_string(),
         timeout: TIMEOUT,
         pool_size: concurrency,
+        write: WriteMode::Auto,
+        notfound_ok: false,
     };
     let store = phonebook::store::open(&config, concurrency)?;
     let store = &*store;

@@ -1,42 +1,49 @@
-//! `riak-bench`: GET and PUT rates of phonebook's Riak store through each API, and their ratio.
+//! `riak-bench`: what phonebook's Riak store sustains through each API, per operation and
+//! number of clients: GETs, PUTs that read the vclock first, blind PUTs, and reads of names
+//! that do not exist with and without `notfound_ok`.
 //!
-//! It drives `phonebook::store::riak::Riak` directly (no HTTP front in between), so the figures are
-//! the client's and the node's: a PUT is two Riak requests (the vclock read, then the write), a
-//! GET one. Without addresses it starts a stand-in node in-process, which shares the machine's
-//! cores with the benchmark: its figures compare the two APIs, they do not predict a real
-//! cluster. Each phase is bounded by a count of operations and by a time limit.
+//! It drives `phonebook::store::riak::Riak` directly (no HTTP front in between), so the figures
+//! are the client's and the cluster's. Without addresses it starts stand-in nodes in-process:
+//! `--profile fast` compares the two APIs' client costs only; `--profile real` paces the
+//! stand-in like the recorded 2-node cluster, so its figures can be set next to a real
+//! cluster's. Every phase is bounded by a count of operations and by a time limit.
 
+use super::bench_options::{parse, Options};
+use crate::error::Result;
 use phonebook::contact::Contact;
-use phonebook::store::riak::{Api, Riak};
+use phonebook::store::riak::{Api, Riak, Settings, WriteMode};
 use phonebook::store::Store;
+use riak_standin::{Profile, Standin, StandinOptions};
 use std::time::{Duration, Instant};
 
-pub const HELP: &str = "\
-phonebook-tools riak-bench: GET and PUT rates of the Riak store through PBC and HTTP
+const HELP: &str = "\
+phonebook-tools riak-bench: Riak store operations per second, per API, operation and clients
 
 OPTIONS:
-    --pbc HOST:PORT[,...]   Riak Protocol Buffers nodes [default: an in-process stand-in]
-    --http HOST:PORT[,...]  Riak HTTP nodes [default: the same stand-in]
+    --pbc HOST:PORT[,...]   Riak Protocol Buffers nodes [default: in-process stand-in nodes]
+    --http HOST:PORT[,...]  Riak HTTP nodes [default: the same stand-in nodes]
+    --profile P             the in-process stand-in: fast, or real (paced like the recorded
+                            2-node cluster on 2 cores) [default: fast]
+    --nodes N               in-process stand-in nodes, one cluster [default: 2]
     --bucket NAME           bucket to write to [default: phonebook_bench]
-    --threads N             concurrent clients [default: 4]
-    --ops N                 operations per phase and API [default: 40000]
+    --clients N[,N...]      concurrent clients; one round per figure [default: 4]
+    --write M[,M...]        PUT phases: read-first, blind (side by side) [default: read-first,blind]
+    --absent                also GET names that do not exist, with notfound_ok true and false
+    --ops N                 operations per phase [default: 40000]
     --keys N                distinct names written and read [default: 1000]
     --max-secs N            time limit per phase [default: 30]
 ";
 
-struct Options {
-    pbc: Vec<String>,
-    http: Vec<String>,
-    bucket: String,
-    threads: usize,
-    ops: usize,
-    keys: usize,
-    max: Duration,
+/// What one phase does per operation.
+#[derive(Clone, Copy)]
+enum Op {
+    Get,
+    Put,
+    Absent,
 }
 
 /// One measured phase.
 struct Figures {
-    ops: usize,
     failed: usize,
     elapsed: Duration,
     /// Sorted latencies of the successful operations.
@@ -45,7 +52,7 @@ struct Figures {
 
 impl Figures {
     fn rate(&self) -> f64 {
-        (self.ops - self.failed) as f64 / self.elapsed.as_secs_f64()
+        self.latencies.len() as f64 / self.elapsed.as_secs_f64()
     }
 
     fn percentile(&self, p: f64) -> f64 {
@@ -57,106 +64,145 @@ impl Figures {
     }
 }
 
-/// Runs the benchmark with these arguments (without the command name).
-pub fn run(args: Vec<String>) -> Result<(), String> {
-    let Some(mut options) = parse(args)? else {
+/// Runs the benchmark.
+pub fn run(parser: lexopt::Parser) -> Result<()> {
+    let Some(mut options) = parse(parser)? else {
         print!("{HELP}");
         return Ok(());
     };
-    // Kept alive until the end: dropping it stops the node.
-    let _standin = if options.pbc.is_empty() && options.http.is_empty() {
-        let node = riak_standin::Standin::start(Default::default()).map_err(|e| e.to_string())?;
-        options.pbc = vec![node.pbc_addr.to_string()];
-        options.http = vec![node.http_addr.to_string()];
-        println!(
-            "riak-bench: no nodes given; stand-in on pbc {} http {}",
-            node.pbc_addr, node.http_addr
-        );
-        Some(node)
+    // Kept alive until the end: dropping them stops the nodes.
+    let _standins = if options.pbc.is_empty() && options.http.is_empty() {
+        let nodes = standins(&options)?;
+        options.pbc = nodes.iter().map(|n| n.pbc_addr.to_string()).collect();
+        options.http = nodes.iter().map(|n| n.http_addr.to_string()).collect();
+        nodes
     } else {
-        None
+        Vec::new()
     };
     println!(
-        "{:<5} {:<4} {:>7} {:>7} {:>8} {:>10} {:>7} {:>7}",
-        "api", "op", "ops", "failed", "secs", "ops/s", "p50 ms", "p99 ms"
+        "{:>7} {:<5} {:<22} {:>7} {:>6} {:>8} {:>7} {:>7}",
+        "clients", "api", "op", "done", "failed", "ops/s", "p50 ms", "p99 ms"
     );
-    let mut rates = Vec::new();
-    for (api, nodes) in [(Api::Pbc, &options.pbc), (Api::Http, &options.http)] {
-        if nodes.is_empty() {
-            continue;
+    for &clients in &options.clients {
+        for (api, nodes) in [(Api::Pbc, &options.pbc), (Api::Http, &options.http)] {
+            if !nodes.is_empty() {
+                round(&options, api, nodes, clients);
+            }
         }
-        let store = Riak::open(
-            api,
-            nodes,
-            &options.bucket,
-            Duration::from_secs(2),
-            options.threads,
-        );
-        let put = phase(&store, &options, true);
-        report(api, "PUT", &put);
-        let get = phase(&store, &options, false);
-        report(api, "GET", &get);
-        rates.push((api, get.rate(), put.rate()));
-    }
-    if let [(Api::Pbc, pbc_get, pbc_put), (Api::Http, http_get, http_put)] = rates[..] {
-        println!(
-            "PBC/HTTP ratio: GET {:.2}, PUT {:.2}",
-            pbc_get / http_get,
-            pbc_put / http_put
-        );
     }
     Ok(())
 }
 
-fn report(api: Api, op: &str, f: &Figures) {
-    let api = format!("{api:?}").to_lowercase();
+/// In-process stand-in nodes of one cluster.
+fn standins(options: &Options) -> Result<Vec<Standin>> {
+    let base = match options.profile {
+        Profile::Fast => StandinOptions::default(),
+        Profile::Real => StandinOptions::real(),
+    };
+    let mut nodes: Vec<Standin> = Vec::new();
+    for _ in 0..options.nodes {
+        let node = Standin::start(StandinOptions {
+            db: nodes.first().map(Standin::db),
+            // No start-up phase: the bench measures a cluster that is up.
+            startup: Duration::ZERO,
+            ..base.clone()
+        })?;
+        nodes.push(node);
+    }
+    let profile = format!("{:?}", options.profile).to_lowercase();
     println!(
-        "{api:<5} {op:<4} {:>7} {:>7} {:>8.2} {:>10.0} {:>7.2} {:>7.2}",
-        f.ops,
+        "riak-bench: {} in-process stand-in node(s), profile {profile}",
+        nodes.len()
+    );
+    Ok(nodes)
+}
+
+/// Every phase for one API and number of clients, with the blind/read-first ratio.
+fn round(options: &Options, api: Api, nodes: &[String], clients: usize) {
+    let store = |write, notfound_ok| {
+        let settings = Settings {
+            write,
+            notfound_ok,
+            ..Settings::new(&options.bucket, Duration::from_secs(2), clients)
+        };
+        Riak::open(api, nodes, &settings)
+    };
+    let mut puts = Vec::new();
+    for &write in &options.writes {
+        let figures = phase(&store(write, true), options, clients, Op::Put);
+        let name = match write {
+            WriteMode::Blind => "PUT blind",
+            WriteMode::ReadFirst => "PUT read-first",
+            WriteMode::Auto => "PUT auto",
+        };
+        report(clients, api, name, &figures);
+        puts.push((write, figures.rate()));
+    }
+    report(
+        clients,
+        api,
+        "GET",
+        &phase(
+            &store(WriteMode::ReadFirst, true),
+            options,
+            clients,
+            Op::Get,
+        ),
+    );
+    if options.absent {
+        for (notfound_ok, name) in [
+            (true, "GET absent notfound_ok"),
+            (false, "GET absent strict"),
+        ] {
+            let figures = phase(
+                &store(WriteMode::ReadFirst, notfound_ok),
+                options,
+                clients,
+                Op::Absent,
+            );
+            report(clients, api, name, &figures);
+        }
+    }
+    let rate = |mode| puts.iter().find(|(w, _)| *w == mode).map(|(_, r)| *r);
+    if let (Some(blind), Some(first)) = (rate(WriteMode::Blind), rate(WriteMode::ReadFirst)) {
+        println!(
+            "{clients:>7} {:<5} blind/read-first writes per second: {:.2}",
+            api_name(api),
+            blind / first
+        );
+    }
+}
+
+fn api_name(api: Api) -> &'static str {
+    match api {
+        Api::Pbc => "pbc",
+        Api::Http => "http",
+    }
+}
+
+fn report(clients: usize, api: Api, op: &str, f: &Figures) {
+    println!(
+        "{clients:>7} {:<5} {op:<22} {:>7} {:>6} {:>8.0} {:>7.2} {:>7.2}",
+        api_name(api),
+        f.latencies.len(),
         f.failed,
-        f.elapsed.as_secs_f64(),
         f.rate(),
         f.percentile(0.5),
         f.percentile(0.99)
     );
 }
 
-/// `ops` puts (or gets) spread over the threads, stopping early at the time limit.
-fn phase(store: &Riak, options: &Options, put: bool) -> Figures {
+/// `ops` operations spread over the clients, stopping early at the time limit.
+fn phase(store: &Riak, options: &Options, clients: usize, op: Op) -> Figures {
     let start = Instant::now();
-    let per_thread = options.ops / options.threads;
+    let per_client = (options.ops / clients).max(1);
     let results: Vec<(usize, Vec<Duration>)> = std::thread::scope(|s| {
-        let workers: Vec<_> = (0..options.threads)
-            .map(|t| {
-                s.spawn(move || {
-                    let mut latencies = Vec::with_capacity(per_thread);
-                    let mut failed = 0;
-                    for i in 0..per_thread {
-                        if start.elapsed() > options.max {
-                            break;
-                        }
-                        let n = (t * per_thread + i) % options.keys;
-                        let begun = Instant::now();
-                        let ok = if put {
-                            let contact =
-                                Contact::parse(&format!("Bench {n:06}"), &format!("+358{n:08}"));
-                            contact.and_then(|c| store.put(&c)).is_ok()
-                        } else {
-                            store.get(&format!("Bench {n:06}")).is_ok()
-                        };
-                        if ok {
-                            latencies.push(begun.elapsed());
-                        } else {
-                            failed += 1;
-                        }
-                    }
-                    (failed, latencies)
-                })
-            })
+        let workers: Vec<_> = (0..clients)
+            .map(|t| s.spawn(move || client(store, options, op, t * per_client, per_client, start)))
             .collect();
         workers
             .into_iter()
-            .map(|w| w.join().expect("a bench thread"))
+            .map(|w| w.join().expect("a bench client"))
             .collect()
     });
     let elapsed = start.elapsed();
@@ -164,53 +210,41 @@ fn phase(store: &Riak, options: &Options, put: bool) -> Figures {
     let mut latencies: Vec<Duration> = results.into_iter().flat_map(|r| r.1).collect();
     latencies.sort_unstable();
     Figures {
-        ops: latencies.len() + failed,
         failed,
         elapsed,
         latencies,
     }
 }
 
-fn parse(args: Vec<String>) -> Result<Option<Options>, String> {
-    use lexopt::prelude::*;
-    let mut options = Options {
-        pbc: Vec::new(),
-        http: Vec::new(),
-        bucket: "phonebook_bench".into(),
-        threads: 4,
-        ops: 40_000,
-        keys: 1_000,
-        max: Duration::from_secs(30),
-    };
-    let mut parser = lexopt::Parser::from_args(args);
-    let text = |parser: &mut lexopt::Parser| -> Result<String, String> {
-        parser
-            .value()
-            .map_err(|e| e.to_string())?
-            .into_string()
-            .map_err(|v| format!("{v:?} is not UTF-8"))
-    };
-    let number = |parser: &mut lexopt::Parser| -> Result<usize, String> {
-        let value = text(parser)?;
-        value
-            .parse()
-            .ok()
-            .filter(|n| *n > 0)
-            .ok_or(format!("{value:?} is not a positive number"))
-    };
-    let list = |value: String| value.split(',').map(str::to_string).collect();
-    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
-        match arg {
-            Long("pbc") => options.pbc = list(text(&mut parser)?),
-            Long("http") => options.http = list(text(&mut parser)?),
-            Long("bucket") => options.bucket = text(&mut parser)?,
-            Long("threads") => options.threads = number(&mut parser)?,
-            Long("ops") => options.ops = number(&mut parser)?,
-            Long("keys") => options.keys = number(&mut parser)?,
-            Long("max-secs") => options.max = Duration::from_secs(number(&mut parser)? as u64),
-            Short('h') | Long("help") => return Ok(None),
-            other => return Err(other.unexpected().to_string()),
+/// One client's operations: failures counted, latencies of the rest kept.
+fn client(
+    store: &Riak,
+    options: &Options,
+    op: Op,
+    first: usize,
+    count: usize,
+    start: Instant,
+) -> (usize, Vec<Duration>) {
+    let mut latencies = Vec::with_capacity(count);
+    let mut failed = 0;
+    for i in first..first + count {
+        if start.elapsed() > options.max {
+            break;
+        }
+        let n = i % options.keys;
+        let begun = Instant::now();
+        let ok = match op {
+            Op::Put => Contact::parse(&format!("Bench {n:06}"), &format!("+358{n:08}"))
+                .and_then(|c| store.put(&c))
+                .is_ok(),
+            Op::Get => store.get(&format!("Bench {n:06}")).is_ok(),
+            Op::Absent => store.get(&format!("Absent {n:06}")).is_ok(),
+        };
+        if ok {
+            latencies.push(begun.elapsed());
+        } else {
+            failed += 1;
         }
     }
-    Ok(Some(options))
+    (failed, latencies)
 }

@@ -1,5 +1,7 @@
-//! Riak at the command line: the PBC-against-HTTP bench (`bench`) and the test stand-in as a
-//! process of its own (`standin`).
+//! Riak at the command line: the store's operations per second by API, write mode and number of
+//! clients (`bench`, its options in `bench_options`), and the test stand-in as a process of its
+//! own (`standin`).
 
 pub mod bench;
+mod bench_options;
 pub mod standin;

@@ -1,0 +1,123 @@
+//! What an error answer from Riak means for the request: the one place that classifies them.
+//!
+//! - **Not ready** (the node is up but its KV service is not registered yet: PBC `Unknown
+//!   message code: N` for a get or put, HTTP 404 that is not Riak's text/plain, e.g. the web
+//!   server's HTML page): the node is marked down until a probe get succeeds, and the request
+//!   goes to another node.
+//! - **Unavailable** (the cluster cannot serve this request now, the request itself is fine:
+//!   `timeout`, `insufficient_vnodes`, `all_nodes_down`, `overload`, an unsatisfied `r`/`w`/
+//!   `pr`/`pw`/`dw` quorum, HTTP 502/503/504, and HTTP 500 carrying one of those words or no
+//!   message at all, as the answer to a HEAD has none): the request is retried on another node
+//!   (or on the same one after a short pause), the node stays up; when every attempt is used up
+//!   the answer is 503, a reason to retry, not a result.
+//! - **Final** (everything else: `bad vclock`, `no_type`, a missing field, HTTP 400, 412, a
+//!   text/plain 404 that is not "not found", another 500): the request was wrong or the data is;
+//!   another node would answer the same, so the answer is 502 with Riak's message, at once.
+
+use super::Fail;
+
+/// Words in Riak's error messages that mean "not now" rather than "not this".
+const TRANSIENT: [&str; 10] = [
+    "timeout",
+    "insufficient_vnodes",
+    "all_nodes_down",
+    "overload",
+    "r_val_unsatisfied",
+    "w_val_unsatisfied",
+    "pr_val_unsatisfied",
+    "pw_val_unsatisfied",
+    "dw_val_unsatisfied",
+    "R-value unsatisfied",
+];
+
+fn transient(text: &str) -> bool {
+    TRANSIENT.iter().any(|word| text.contains(word))
+}
+
+/// An `RpbErrorResp` message, classified.
+pub(crate) fn pbc_error(addr: &str, msg: String) -> Fail {
+    let msg = format!("{addr}: {msg}");
+    if msg.contains("Unknown message code") {
+        Fail::NotReady(msg)
+    } else if transient(&msg) {
+        Fail::Unavailable(msg)
+    } else {
+        Fail::Riak(msg)
+    }
+}
+
+/// An HTTP answer with a status the request did not expect, classified.
+pub(crate) fn http_error(addr: &str, status: u16, content_type: &str, body: &str) -> Fail {
+    let msg = format!("{addr}: HTTP {status}: {}", body.trim());
+    let riak_text = content_type.starts_with("text/plain");
+    match status {
+        404 if !riak_text => Fail::NotReady(msg),
+        502..=504 => Fail::Unavailable(msg),
+        500 if transient(body) || body.trim().is_empty() => Fail::Unavailable(msg),
+        _ => Fail::Riak(msg),
+    }
+}
+
+/// Whether a 404 is Riak's "no such key" (text/plain `not found`, or a tombstone).
+pub(crate) fn is_not_found(content_type: &str, body: &[u8], deleted: bool) -> bool {
+    deleted || (content_type.starts_with("text/plain") && body.trim_ascii() == b"not found")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn class(fail: Fail) -> &'static str {
+        match fail {
+            Fail::NotReady(_) => "not ready",
+            Fail::Unavailable(_) => "unavailable",
+            Fail::Riak(_) => "final",
+            Fail::Down(_) | Fail::Busy(_) => "other",
+        }
+    }
+
+    #[test]
+    fn pbc_errors_fall_in_three_classes() {
+        let cases = [
+            ("Unknown message code: 9", "not ready"),
+            ("timeout", "unavailable"),
+            ("{insufficient_vnodes,0,need,2}", "unavailable"),
+            ("all_nodes_down", "unavailable"),
+            ("overload", "unavailable"),
+            ("{r_val_unsatisfied,2,1}", "unavailable"),
+            ("bad vclock", "final"),
+            ("no_type", "final"),
+        ];
+        for (msg, want) in cases {
+            assert_eq!(class(pbc_error("n", msg.into())), want, "{msg}");
+        }
+    }
+
+    #[test]
+    fn http_errors_fall_in_three_classes() {
+        let html = "text/html";
+        let text = "text/plain";
+        assert_eq!(class(http_error("n", 404, html, "<HTML>")), "not ready");
+        assert_eq!(
+            class(http_error("n", 404, text, "Unknown bucket type")),
+            "final"
+        );
+        assert_eq!(
+            class(http_error("n", 503, text, "request timed out")),
+            "unavailable"
+        );
+        assert_eq!(class(http_error("n", 502, html, "")), "unavailable");
+        assert_eq!(class(http_error("n", 504, html, "")), "unavailable");
+        assert_eq!(
+            class(http_error("n", 500, text, "Error:\noverload")),
+            "unavailable"
+        );
+        assert_eq!(class(http_error("n", 500, text, "Error:\nbadarg")), "final");
+        assert_eq!(class(http_error("n", 500, text, "")), "unavailable", "HEAD");
+        assert_eq!(class(http_error("n", 400, text, "bad vclock")), "final");
+        assert!(is_not_found(text, b"not found\n", false));
+        assert!(is_not_found(html, b"", true), "a tombstone");
+        assert!(!is_not_found(html, b"<HTML>", false));
+        assert!(!is_not_found(text, b"Unknown bucket type: x", false));
+    }
+}
