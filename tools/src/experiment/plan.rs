@@ -58,13 +58,16 @@ impl Default for Data {
 }
 
 /// How each run loads the service: `loops` passes over the workload and/or a `duration` (e.g.
-/// `"5s"`); with neither, runs last 5 seconds.
+/// `"5s"`); with neither, runs last 5 seconds. Each run is closed loop (peak throughput); with
+/// a `rate`, each is followed by an open-loop run at that many requests per second, whose
+/// latencies are the honest ones (see `load/pace.rs`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Load {
     pub concurrency: usize,
     pub loops: Option<u64>,
     pub duration: Option<String>,
+    pub rate: Option<f64>,
 }
 
 impl Default for Load {
@@ -73,6 +76,7 @@ impl Default for Load {
             concurrency: 16,
             loops: None,
             duration: None,
+            rate: None,
         }
     }
 }
@@ -97,12 +101,15 @@ impl Default for SlowLink {
 }
 
 /// How to start the Riak stand-in: `args` (after the phonebook-tools program), then
-/// `node_args` once per node, with `{pbc}` and `{http}` replaced by free loopback addresses.
+/// `node_args` once per node, with `{pbc}` and `{http}` replaced by free loopback addresses,
+/// then `--profile P` when a `profile` is given (`fast`, or `real`: calibrated to a real
+/// cluster's speed); without one the stand-in's own default applies.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Standin {
     pub args: Vec<String>,
     pub node_args: Vec<String>,
+    pub profile: Option<String>,
 }
 
 impl Default for Standin {
@@ -112,6 +119,7 @@ impl Default for Standin {
             node_args: ["--pbc", "{pbc}", "--http", "{http}"]
                 .map(String::from)
                 .to_vec(),
+            profile: None,
         }
     }
 }
@@ -136,6 +144,10 @@ pub struct Config {
     pub slow: Vec<String>,
     /// Overrides the plan's load concurrency.
     pub concurrency: Option<usize>,
+    /// Overrides the plan's open-loop rate for the latency runs (requests per second).
+    pub rate: Option<f64>,
+    /// Overrides the `[standin]` profile for this configuration's stand-in.
+    pub standin_profile: Option<String>,
 }
 
 impl Default for Config {
@@ -150,6 +162,8 @@ impl Default for Config {
             cache: "off".into(),
             slow: Vec::new(),
             concurrency: None,
+            rate: None,
+            standin_profile: None,
         }
     }
 }
@@ -201,6 +215,9 @@ impl Plan {
         if !(1..=10_000).contains(&self.load.concurrency) {
             return bad("load.concurrency must be 1 to 10000".into());
         }
+        check_rate(self.load.rate).map_err(|e| Error::new(format!("load.{e}")))?;
+        check_profile(self.standin.profile.as_deref())
+            .map_err(|e| Error::new(format!("standin.{e}")))?;
         crate::net::slowlink::shape(
             self.slowlink.delay_ms,
             self.slowlink.jitter_ms,
@@ -261,7 +278,21 @@ impl Config {
         if self.concurrency == Some(0) {
             return bad("concurrency must be at least 1");
         }
-        Ok(())
+        check_rate(self.rate)?;
+        check_profile(self.standin_profile.as_deref())
+            .map_err(|e| Error::new(format!("standin_{e}")))
+    }
+
+    /// The open-loop rate of this configuration's latency runs, if it has them.
+    pub fn rate(&self, plan: &Plan) -> Option<f64> {
+        self.rate.or(plan.load.rate)
+    }
+
+    /// The stand-in profile to ask for, if any.
+    pub fn standin_profile<'a>(&'a self, plan: &'a Plan) -> Option<&'a str> {
+        self.standin_profile
+            .as_deref()
+            .or(plan.standin.profile.as_deref())
     }
 
     /// A short description for tables: mode, threads, store, cache, slow links.
@@ -284,6 +315,22 @@ impl Config {
             format!(", slow {}", self.slow.join("+"))
         };
         format!("{mode}, {}{nodes}, cache {}{slow}", self.store, self.cache)
+    }
+}
+
+fn check_rate(rate: Option<f64>) -> Result<()> {
+    match rate {
+        Some(r) if !(r.is_finite() && (0.1..=1_000_000.0).contains(&r)) => Err(Error::new(
+            "rate must be 0.1 to 1000000 requests per second",
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn check_profile(profile: Option<&str>) -> Result<()> {
+    match profile {
+        None | Some("fast" | "real") => Ok(()),
+        Some(other) => Err(Error::new(format!("profile {other:?}: fast or real"))),
     }
 }
 

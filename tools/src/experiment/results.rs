@@ -1,12 +1,14 @@
-//! An experiment's results: one row per run in `results.csv`, and a summary per configuration
-//! (median and spread of its runs) as a Markdown table and SVG charts.
+//! An experiment's results: one row per run (and loop) in `results.csv`, and a summary per
+//! configuration (median and spread of its runs) as a Markdown table (`markdown.rs`) and SVG
+//! charts (`chart.rs`), with what each optimisation is worth (`compare.rs`).
 
 use crate::data::csv;
 use crate::error::{io_context, Result};
-use crate::experiment::chart::{self, Bar};
+use crate::experiment::chart::{self, Bar, Kind};
+use crate::experiment::compare;
+use crate::experiment::markdown;
 use crate::experiment::plan::Plan;
 use crate::load::report::{self, Report};
-use std::fmt::Write as _;
 use std::path::Path;
 
 /// One run of one configuration.
@@ -17,15 +19,32 @@ pub struct Record {
     pub report: Report,
 }
 
-/// The summary of a configuration's runs.
-struct Summary<'a> {
-    config: &'a str,
-    description: &'a str,
-    runs: usize,
-    throughput: Spread,
-    p50: Spread,
-    p99: Spread,
-    errors: u64,
+/// The summary of a configuration's runs: peak throughput from the closed-loop runs, latency
+/// from the open-loop runs when the plan gave a rate.
+pub struct Summary<'a> {
+    pub config: &'a str,
+    pub description: &'a str,
+    pub runs: usize,
+    pub throughput: Spread,
+    /// p99 of the closed-loop runs: what a closed loop reports, for comparison.
+    pub closed_p99: Spread,
+    /// The open-loop rate, and the p50 and p99 seen at it.
+    pub open: Option<(f64, Spread, Spread)>,
+    pub errors: u64,
+}
+
+impl Summary<'_> {
+    /// The p99 the charts show: the open loop's when there is one.
+    pub fn p99(&self) -> Spread {
+        self.open.map_or(self.closed_p99, |(_, _, p99)| p99)
+    }
+
+    /// Whether the open-loop rate was above what the configuration can serve, so its
+    /// latencies are mostly queueing.
+    pub fn overloaded(&self) -> bool {
+        self.open
+            .is_some_and(|(rate, _, _)| rate > self.throughput.median)
+    }
 }
 
 /// Median, lowest and highest of a set of runs.
@@ -55,7 +74,7 @@ impl Spread {
         }
     }
 
-    fn cell(&self) -> String {
+    pub fn cell(&self) -> String {
         format!(
             "{} ({}–{})",
             chart::number(self.median),
@@ -65,7 +84,8 @@ impl Spread {
     }
 }
 
-/// Writes `results.csv`, `results.md`, `throughput.svg` and `latency-p99.svg` into `dir`.
+/// Writes `results.csv`, `results.md`, `throughput.svg`, `latency-p99.svg` and (when two
+/// configurations differ in one aspect) `worth.svg` into `dir`.
 pub fn write(
     dir: &Path,
     plan: &Plan,
@@ -74,34 +94,65 @@ pub fn write(
 ) -> Result<()> {
     write_csv(&dir.join("results.csv"), records)?;
     let summaries = summarize(records);
-    let md = markdown(plan, &summaries, skipped);
+    let worth = compare::worth(plan, records);
+    let md = markdown::write(plan, &summaries, &worth, skipped);
     std::fs::write(dir.join("results.md"), md).map_err(io_context(dir.display()))?;
     let bars = |pick: fn(&Summary) -> Spread| -> Vec<Bar> {
-        summaries
-            .iter()
-            .map(|s| {
-                let spread = pick(s);
-                Bar {
-                    label: s.config.to_string(),
-                    value: spread.median,
-                    low: spread.low,
-                    high: spread.high,
-                }
-            })
-            .collect()
+        let bar = |s: &Summary| bar(s.config.to_string(), pick(s));
+        summaries.iter().map(bar).collect()
     };
-    let title = format!("{}: throughput (median, whisker: min–max)", plan.name);
-    let svg = chart::bars(&title, "requests per second", &bars(|s| s.throughput));
+    let title = format!(
+        "{}: peak throughput, closed loop (median, whisker: min–max)",
+        plan.name
+    );
+    let svg = chart::bars(
+        &title,
+        "requests per second",
+        Kind::Amount,
+        &bars(|s| s.throughput),
+    );
     std::fs::write(dir.join("throughput.svg"), svg)?;
-    let title = format!("{}: p99 latency (median, whisker: min–max)", plan.name);
-    let svg = chart::bars(&title, "milliseconds", &bars(|s| s.p99));
+    let how = match plan.load.rate {
+        Some(rate) => format!("open loop at {} req/s", chart::number(rate)),
+        None => "closed loop".into(),
+    };
+    let title = format!(
+        "{}: p99 latency, {how} (median, whisker: min–max)",
+        plan.name
+    );
+    let svg = chart::bars(&title, "milliseconds", Kind::Amount, &bars(|s| s.p99()));
     std::fs::write(dir.join("latency-p99.svg"), svg)?;
+    let _ = std::fs::remove_file(dir.join("worth.svg"));
+    if !worth.is_empty() {
+        let rows: Vec<Bar> = worth.iter().map(|w| bar(w.label(), w.throughput)).collect();
+        let title = format!(
+            "{}: what each change is worth, peak throughput ratio",
+            plan.name
+        );
+        let svg = chart::bars(
+            &title,
+            "with ÷ without (median of per-run ratios, whisker: min–max)",
+            Kind::Ratio,
+            &rows,
+        );
+        std::fs::write(dir.join("worth.svg"), svg)?;
+    }
     Ok(())
+}
+
+fn bar(label: String, spread: Spread) -> Bar {
+    Bar {
+        label,
+        value: spread.median,
+        low: spread.low,
+        high: spread.high,
+    }
 }
 
 fn write_csv(path: &Path, records: &[Record]) -> Result<()> {
     let mut out = csv::create(Some(path))?;
     let mut header = vec!["config", "run", "description"];
+    // The report's own columns say which loop a row is (`loop`, `rate_rps`).
     header.extend(report::CSV_HEADER);
     csv::write_row(&mut out, &header)?;
     for r in records {
@@ -127,13 +178,23 @@ fn summarize(records: &[Record]) -> Vec<Summary<'_>> {
     names
         .into_iter()
         .map(|name| {
-            let runs: Vec<&Report> = records
+            let mine: Vec<&Report> = records
                 .iter()
                 .filter(|r| r.config == name)
                 .map(|r| &r.report)
                 .collect();
-            let of =
-                |f: fn(&Report) -> f64| Spread::of(&runs.iter().map(|r| f(r)).collect::<Vec<_>>());
+            let (open, closed): (Vec<&Report>, Vec<&Report>) =
+                mine.iter().partition(|r| r.rate.is_some());
+            let of = |runs: &[&Report], f: fn(&Report) -> f64| {
+                Spread::of(&runs.iter().map(|r| f(r)).collect::<Vec<_>>())
+            };
+            let open_summary = open.first().and_then(|first| {
+                let rate = first.rate?;
+                let p50 = of(&open, |r| r.percentile_ms(50.0));
+                Some((rate, p50, of(&open, |r| r.percentile_ms(99.0))))
+            });
+            // A plan always has closed-loop runs; an open-only set would still summarize.
+            let peak = if closed.is_empty() { &open } else { &closed };
             Summary {
                 config: name,
                 description: &records
@@ -141,57 +202,14 @@ fn summarize(records: &[Record]) -> Vec<Summary<'_>> {
                     .find(|r| r.config == name)
                     .expect("named")
                     .description,
-                runs: runs.len(),
-                throughput: of(Report::throughput),
-                p50: of(|r| r.percentile_ms(50.0)),
-                p99: of(|r| r.percentile_ms(99.0)),
-                errors: runs.iter().map(|r| r.requests() - r.ok()).sum(),
+                runs: peak.len(),
+                throughput: of(peak, Report::throughput),
+                closed_p99: of(peak, |r| r.percentile_ms(99.0)),
+                open: open_summary,
+                errors: mine.iter().map(|r| r.requests() - r.ok()).sum(),
             }
         })
         .collect()
-}
-
-fn markdown(plan: &Plan, summaries: &[Summary], skipped: &[(String, String)]) -> String {
-    let d = &plan.data;
-    let bound = match (plan.load.loops, plan.duration()) {
-        (Some(k), Some(t)) => format!("{k} passes or {:.0?}, whichever ends first", t),
-        (Some(k), None) => format!("{k} passes over the workload"),
-        (None, Some(t)) => format!("{:.0?}", t),
-        (None, None) => "unbounded".into(),
-    };
-    let s = &plan.slowlink;
-    let mut md = format!(
-        "# Experiment `{}`\n\n{} users; workload of {} adds and {} gets (Zipf {}); {} clients with \
-         keep-alive connections; each run lasts {bound}; {} runs per configuration; the slow \
-         link adds {} ms ± {} ms each way. Each cell is the median of the runs, with the lowest \
-         and highest in brackets. Errors are responses other than 2xx, and failed requests, over \
-         all runs.\n\n",
-        plan.name, d.users, d.adds, d.gets, d.zipf, plan.load.concurrency, plan.repeats,
-        s.delay_ms, s.jitter_ms
-    );
-    md.push_str("| configuration | setup | runs | req/s | p50 ms | p99 ms | errors |\n");
-    md.push_str("|---|---|---:|---:|---:|---:|---:|\n");
-    for s in summaries {
-        let _ = writeln!(
-            md,
-            "| {} | {} | {} | {} | {} | {} | {} |",
-            s.config,
-            s.description,
-            s.runs,
-            s.throughput.cell(),
-            s.p50.cell(),
-            s.p99.cell(),
-            s.errors
-        );
-    }
-    if !skipped.is_empty() {
-        md.push_str("\nNot measured:\n\n");
-        for (name, why) in skipped {
-            let _ = writeln!(md, "- `{name}`: {}", why.replace('\n', " "));
-        }
-    }
-    md.push_str("\n![throughput](throughput.svg)\n\n![p99 latency](latency-p99.svg)\n");
-    md
 }
 
 #[cfg(test)]

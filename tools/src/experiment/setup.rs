@@ -93,7 +93,8 @@ impl Setup {
         Ok(hosts.join(","))
     }
 
-    /// Starts the Riak stand-in with the configuration's node count.
+    /// Starts the Riak stand-in with the configuration's node count, and its speed profile
+    /// only when the plan names one (so a stand-in without profiles still starts).
     fn standin(&mut self, config: &Config, slow: bool) -> Result<String> {
         let spec = &self.plan.standin;
         let mut args = spec.args.clone();
@@ -106,6 +107,9 @@ impl Setup {
             }));
             pbc.push(p);
             http.push(h);
+        }
+        if let Some(profile) = config.standin_profile(&self.plan) {
+            args.extend(["--profile".to_string(), profile.to_string()]);
         }
         let all: Vec<SocketAddr> = pbc.iter().chain(&http).copied().collect();
         let log = self.logs.join(format!("standin-{}.log", config.name));

@@ -6,5 +6,6 @@ mod data;
 mod experiment;
 mod jmeter;
 mod load;
+mod open_loop;
 mod slowlink;
 mod support;
