@@ -93,24 +93,14 @@ impl Setup {
         Ok(hosts.join(","))
     }
 
-    /// Starts the Riak stand-in with the configuration's node count, and its speed profile
-    /// only when the plan names one (so a stand-in without profiles still starts).
+    /// Starts the Riak stand-in with the configuration's node count (and speed profile).
     fn standin(&mut self, config: &Config, slow: bool) -> Result<String> {
-        let spec = &self.plan.standin;
-        let mut args = spec.args.clone();
-        let (mut pbc, mut http) = (Vec::new(), Vec::new());
+        let mut nodes = Vec::new();
         for _ in 0..config.nodes {
-            let (p, h) = (procs::free_addr()?, procs::free_addr()?);
-            args.extend(spec.node_args.iter().map(|a| {
-                a.replace("{pbc}", &p.to_string())
-                    .replace("{http}", &h.to_string())
-            }));
-            pbc.push(p);
-            http.push(h);
+            nodes.push((procs::free_addr()?, procs::free_addr()?));
         }
-        if let Some(profile) = config.standin_profile(&self.plan) {
-            args.extend(["--profile".to_string(), profile.to_string()]);
-        }
+        let args = standin_args(&self.plan, config, &nodes);
+        let (pbc, http): (Vec<SocketAddr>, Vec<SocketAddr>) = nodes.into_iter().unzip();
         let all: Vec<SocketAddr> = pbc.iter().chain(&http).copied().collect();
         let log = self.logs.join(format!("standin-{}.log", config.name));
         let proc = procs::spawn_listening(&self.tools, &args, &log, &all)?;
@@ -173,5 +163,49 @@ impl Setup {
     /// Fails if a backing process has died (a run on a dead store measures nothing).
     pub fn check_alive(&mut self) -> Result<()> {
         self.procs.iter_mut().try_for_each(Proc::check_alive)
+    }
+}
+
+/// The stand-in's command line: the plan's `args`, its `node_args` once per `(pbc, http)` node,
+/// and `--profile P` only when the plan or the configuration names a profile, so that a
+/// stand-in without profiles still starts when none is asked for.
+fn standin_args(plan: &Plan, config: &Config, nodes: &[(SocketAddr, SocketAddr)]) -> Vec<String> {
+    let spec = &plan.standin;
+    let mut args = spec.args.clone();
+    for (pbc, http) in nodes {
+        args.extend(spec.node_args.iter().map(|a| {
+            a.replace("{pbc}", &pbc.to_string())
+                .replace("{http}", &http.to_string())
+        }));
+    }
+    if let Some(profile) = config.standin_profile(plan) {
+        args.extend(["--profile".to_string(), profile.to_string()]);
+    }
+    args
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_profile_is_passed_only_when_asked_for() {
+        let addr = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
+        let nodes = [(addr(1), addr(2)), (addr(3), addr(4))];
+        let plan = Plan::parse(
+            "name = \"x\"\n[[config]]\nname = \"a\"\nstore = \"standin-pbc\"\n\
+                                [[config]]\nname = \"b\"\nstandin_profile = \"real\"\n",
+        )
+        .unwrap();
+        let plain = standin_args(&plan, &plan.configs[0], &nodes);
+        assert_eq!(
+            plain.join(" "),
+            "riak-standin --pbc 127.0.0.1:1 --http 127.0.0.1:2 --pbc 127.0.0.1:3 --http 127.0.0.1:4"
+        );
+        let real = standin_args(&plan, &plan.configs[1], &nodes[..1]);
+        assert_eq!(
+            real.join(" "),
+            "riak-standin --pbc 127.0.0.1:1 --http 127.0.0.1:2 --profile real"
+        );
     }
 }

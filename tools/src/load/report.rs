@@ -49,7 +49,7 @@ impl Default for Report {
 }
 
 /// The CSV columns of [`Report::csv_fields`].
-pub const CSV_HEADER: [&str; 13] = [
+pub const CSV_HEADER: [&str; 14] = [
     "requests",
     "ok",
     "errors",
@@ -62,6 +62,7 @@ pub const CSV_HEADER: [&str; 13] = [
     "bytes_sent_per_request",
     "bytes_received_per_request",
     "concurrency",
+    "loop",
     "rate_rps",
 ];
 
@@ -146,6 +147,15 @@ impl Report {
         bytes as f64 / self.requests().max(1) as f64
     }
 
+    /// `open` (paced at a rate) or `closed`.
+    pub fn loop_name(&self) -> &'static str {
+        if self.rate.is_some() {
+            "open"
+        } else {
+            "closed"
+        }
+    }
+
     /// The report as a JSON object.
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({
@@ -164,7 +174,7 @@ impl Report {
             "bytes_sent_per_request": round(self.per_request(self.bytes_sent), 1),
             "bytes_received_per_request": round(self.per_request(self.bytes_received), 1),
             "concurrency": self.concurrency,
-            "loop": if self.rate.is_some() { "open" } else { "closed" },
+            "loop": self.loop_name(),
             "rate_rps": self.rate,
         })
     }
@@ -186,6 +196,7 @@ impl Report {
             format!("{:.1}", self.per_request(self.bytes_sent)),
             format!("{:.1}", self.per_request(self.bytes_received)),
             self.concurrency.to_string(),
+            self.loop_name().into(),
             self.rate.map(|r| format!("{r}")).unwrap_or_default(),
         ]
     }
