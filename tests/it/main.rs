@@ -3,6 +3,7 @@
 mod browser;
 mod cache;
 mod core;
+mod docs;
 mod durability;
 mod faults;
 mod hostile;
