@@ -1,11 +1,13 @@
-//! Hand-written SVG bar charts: one horizontal bar per row, with a whisker for the spread of its
-//! runs. A plotting crate would bring far more than these ~200 lines.
+//! Hand-written SVG charts: one row per configuration (or pair), a mark for the median of its
+//! runs and a whisker for their spread. A plotting crate would bring far more than these ~250
+//! lines.
 //!
 //! Experiment figures span orders of magnitude (a slow Riak row at a few hundred requests a
 //! second next to a ceiling of tens of thousands), so the axis is logarithmic: on a linear one
-//! every slow row is a sliver. Ratios (what an optimisation is worth) use the same log axis
-//! with their bars growing from 1, right for a gain and left for a loss, so ×2 and ×0.5 look
-//! equally large.
+//! every slow row is a sliver. On a log axis a bar's length means nothing (it depends on where
+//! the axis starts), so amounts are dots on a guide line, read by position: equal distances are
+//! equal ratios. Ratios (what an optimisation is worth) are bars growing from ×1, right for a
+//! gain and left for a loss, so ×2 and ×0.5 look equally large.
 
 use std::fmt::Write;
 
@@ -18,10 +20,10 @@ pub struct Bar {
     pub high: f64,
 }
 
-/// What the bars measure, which decides where they start.
+/// What the rows measure, which decides how they are drawn.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Kind {
-    /// Amounts (req/s, ms): bars start at the axis' left end.
+    /// Amounts (req/s, ms): a dot at the median.
     Amount,
     /// Ratios: bars start at 1, and 1 is drawn as a line.
     Ratio,
@@ -36,8 +38,8 @@ const VALUE_ROOM: f64 = 70.0;
 /// An estimate of a 12 px sans-serif character's width, to size the label column.
 const CHAR_WIDTH: f64 = 6.6;
 
-/// A complete SVG document: a horizontal bar chart on a log axis, titled `title`, values in
-/// `unit`. Values of zero or less cannot be drawn on it; they show as `n/a`.
+/// A complete SVG document: one row per bar on a log axis, titled `title`, values in `unit`.
+/// Values of zero or less cannot be drawn on it; they show as `n/a`.
 pub fn bars(title: &str, unit: &str, kind: Kind, bars: &[Bar]) -> String {
     let longest = bars.iter().map(|b| b.label.chars().count()).max();
     let label_width = (longest.unwrap_or(0) as f64 * CHAR_WIDTH + 16.0).clamp(120.0, 420.0);
@@ -78,10 +80,6 @@ pub fn bars(title: &str, unit: &str, kind: Kind, bars: &[Bar]) -> String {
         axis_y + 32.0,
         escape(unit)
     );
-    let base = match kind {
-        Kind::Amount => axis.low,
-        Kind::Ratio => 1.0,
-    };
     for (i, bar) in bars.iter().enumerate() {
         let y = TOP + ROW * i as f64;
         let _ = write!(
@@ -100,22 +98,45 @@ pub fn bars(title: &str, unit: &str, kind: Kind, bars: &[Bar]) -> String {
             );
             continue;
         }
-        let (from, to) = (x(base.min(bar.value)), x(base.max(bar.value)));
-        let fill = if kind == Kind::Ratio && bar.value < 1.0 {
-            "#d08a3c"
-        } else {
-            "#4a7ab8"
-        };
         let (low, high) = (x(bar.low.max(axis.low)), x(bar.high.max(axis.low)));
+        let (mid, top, bottom) = (y + ROW / 2.0, y + ROW / 2.0 - 4.0, y + ROW / 2.0 + 4.0);
+        let at = x(bar.value);
+        // The value goes right of whatever is drawn furthest right.
+        let text_x = match kind {
+            Kind::Amount => high.max(at),
+            Kind::Ratio => high.max(x(bar.value.max(1.0))),
+        };
+        let mark = match kind {
+            Kind::Amount => format!(
+                r##"<line x1="{label_width}" y1="{mid:.1}" x2="{at:.1}" y2="{mid:.1}" stroke="#bbb" stroke-dasharray="2 3"/><circle cx="{at:.1}" cy="{mid:.1}" r="5" fill="#4a7ab8"/>"##
+            ),
+            Kind::Ratio => {
+                let (from, to) = (x(bar.value.min(1.0)), x(bar.value.max(1.0)));
+                let fill = if bar.value < 1.0 {
+                    "#d08a3c"
+                } else {
+                    "#4a7ab8"
+                };
+                format!(
+                    r##"<rect x="{from:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="{fill}"/>"##,
+                    y + 5.0,
+                    (to - from).max(1.0),
+                    ROW - 10.0
+                )
+            }
+        };
+        let whisker = format!(
+            r##"<line x1="{low:.1}" y1="{mid:.1}" x2="{high:.1}" y2="{mid:.1}" stroke="#222" stroke-width="1.5"/><line x1="{low:.1}" y1="{top:.1}" x2="{low:.1}" y2="{bottom:.1}" stroke="#222"/><line x1="{high:.1}" y1="{top:.1}" x2="{high:.1}" y2="{bottom:.1}" stroke="#222"/>"##
+        );
+        // A dot goes over its whisker; a bar under it, or the whisker would be hidden.
+        let (first, second) = match kind {
+            Kind::Amount => (whisker, mark),
+            Kind::Ratio => (mark, whisker),
+        };
         let _ = writeln!(
             svg,
-            r##"<rect x="{from:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="{fill}"/><line x1="{low:.1}" y1="{2:.1}" x2="{high:.1}" y2="{2:.1}" stroke="#222" stroke-width="1.5"/><line x1="{low:.1}" y1="{3:.1}" x2="{low:.1}" y2="{4:.1}" stroke="#222"/><line x1="{high:.1}" y1="{3:.1}" x2="{high:.1}" y2="{4:.1}" stroke="#222"/><text x="{5:.1}" y="{6:.1}" fill="#222">{7}</text>"##,
-            y + 4.0,
-            (to - from).max(1.0),
-            y + ROW / 2.0,
-            y + ROW / 2.0 - 4.0,
-            y + ROW / 2.0 + 4.0,
-            high.max(to) + 6.0,
+            r##"{first}{second}<text x="{:.1}" y="{:.1}" fill="#222">{}</text>"##,
+            text_x + 8.0,
             y + ROW * 0.65,
             value_label(bar.value, kind)
         );
@@ -234,9 +255,19 @@ fn trim(v: f64) -> String {
     text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
-/// A value with as many decimals as its size needs.
+/// A value with as many decimals as its size needs, thousands separated: `58,123`, `12.3`.
 pub fn number(v: f64) -> String {
-    if v >= 100.0 {
+    if v >= 1000.0 {
+        let digits = format!("{v:.0}");
+        let mut out = String::new();
+        for (i, d) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(d);
+        }
+        out
+    } else if v >= 100.0 {
         format!("{v:.0}")
     } else if v >= 10.0 {
         format!("{v:.1}")

@@ -40,9 +40,27 @@ fn labels_are_short() {
     assert_eq!(tick_label(20_000.0, Kind::Amount), "20k");
     assert_eq!(tick_label(0.5, Kind::Ratio), "×0.5");
     assert_eq!(value_label(2.345, Kind::Ratio), "×2.35");
-    assert_eq!(number(58_123.4), "58123");
+    assert_eq!(number(58_123.4), "58,123");
+    assert_eq!(number(1_234_567.0), "1,234,567");
+    assert_eq!(number(135.2), "135");
     assert_eq!((round_down(135.0), round_up(135.0)), (100.0, 200.0));
     assert_eq!((round_down(0.3), round_up(0.3)), (0.2, 0.5));
+}
+
+#[test]
+fn amounts_are_dots_read_by_position() {
+    let svg = bars(
+        "t",
+        "req/s",
+        Kind::Amount,
+        &[
+            bar("a", 135.0, 120.0, 150.0),
+            bar("b", 58_000.0, 50_000.0, 61_000.0),
+        ],
+    );
+    assert_eq!(svg.matches("<circle").count(), 2);
+    assert_eq!(svg.matches("<rect").count(), 1, "only the background");
+    assert!(svg.contains(">58,000<") && svg.contains("(log scale)"));
 }
 
 #[test]
