@@ -10,6 +10,7 @@
 
 pub mod chart;
 pub mod compare;
+pub mod config;
 pub mod markdown;
 pub mod plan;
 pub mod procs;
