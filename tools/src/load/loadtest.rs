@@ -72,11 +72,12 @@ pub fn run(mut parser: lexopt::Parser) -> Result<()> {
         progress: true,
     };
     let (mut target, mut file, mut out, mut csv_format) = (None, None::<PathBuf>, None, false);
+    let mut concurrency = None;
     while let Some(arg) = parser.next()? {
         match arg {
             Long("target") => target = Some(Target::parse(&args::text(&mut parser)?)?),
             Long("workload") => file = Some(args::path(&mut parser)?),
-            Long("concurrency") => opts.concurrency = args::number(&mut parser, "concurrency")?,
+            Long("concurrency") => concurrency = Some(args::number(&mut parser, "concurrency")?),
             Long("rate") => {
                 let rate: f64 = args::number(&mut parser, "rate")?;
                 opts.pace = Pace::Open { rate };
@@ -100,10 +101,8 @@ pub fn run(mut parser: lexopt::Parser) -> Result<()> {
             other => return Err(other.unexpected().into()),
         }
     }
-    if opts.concurrency == 0 {
-        // In open loop a slow answer must not hold up later sends: more connections.
-        opts.concurrency = if opts.pace == Pace::Closed { 8 } else { 32 };
-    }
+    // In open loop a slow answer must not hold up later sends: more connections.
+    opts.concurrency = concurrency.unwrap_or(if opts.pace == Pace::Closed { 8 } else { 32 });
     let target = args::required(target, "target")?;
     let rows = workload::read(&args::required(file, "workload")?)?;
     let requests: Vec<Vec<u8>> = rows.iter().map(|r| target.request(r)).collect();
