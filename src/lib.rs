@@ -1,7 +1,7 @@
 //! phonebook: a phone book over HTTP, backed by an embedded store or a Riak KV cluster.
 //!
 //! The binary is a thin shell over [`serve`] and [`flush_cache`]; everything lives here so that the integration tests
-//! and `tools/` reuse the same code. See the README's architecture section for the code map.
+//! and `tools/` reuse the same code. See docs/architecture.md for the code map.
 
 #![forbid(unsafe_code)]
 

@@ -7,6 +7,7 @@ mod docs;
 mod durability;
 mod faults;
 mod hostile;
+mod layout;
 mod memcached;
 mod riak;
 mod riak_codec;
