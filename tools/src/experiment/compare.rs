@@ -8,7 +8,7 @@
 //! much it varies.
 
 use crate::experiment::plan::{Config, Plan};
-use crate::experiment::results::{Record, Spread};
+use crate::experiment::record::{Record, Spread};
 
 /// One aspect an optimisation changes: how to read it off a configuration, and which value is
 /// the optimised one (the higher rank).
@@ -105,8 +105,8 @@ fn differ_only_in<'a>(
         && b.server == "phonebook"
         && a.slow == b.slow
         && a.concurrency == b.concurrency
-        && a.rate(plan) == b.rate(plan)
-        && a.standin_profile(plan) == b.standin_profile(plan);
+        && plan.rate(a) == plan.rate(b)
+        && plan.standin_profile(a) == plan.standin_profile(b);
     if !same_elsewhere || !same_setting || (aspect.value)(a) == (aspect.value)(b) {
         return None;
     }

@@ -2,7 +2,6 @@
 //! checked, and how it is described in tables. The plan around it is `plan.rs`.
 
 use crate::error::{Error, Result};
-use crate::experiment::plan::Plan;
 use serde::Deserialize;
 
 /// One configuration to measure; every key but `name` has a default.
@@ -95,18 +94,6 @@ impl Config {
         check_rate(self.rate)?;
         check_profile(self.standin_profile.as_deref())
             .map_err(|e| Error::new(format!("standin_{e}")))
-    }
-
-    /// The open-loop rate of this configuration's latency runs, if it has them.
-    pub fn rate(&self, plan: &Plan) -> Option<f64> {
-        self.rate.or(plan.load.rate)
-    }
-
-    /// The stand-in profile to ask for, if any.
-    pub fn standin_profile<'a>(&'a self, plan: &'a Plan) -> Option<&'a str> {
-        self.standin_profile
-            .as_deref()
-            .or(plan.standin.profile.as_deref())
     }
 
     /// A short description for tables: mode, threads, store, cache, slow links.

@@ -8,7 +8,8 @@
 use crate::experiment::chart;
 use crate::experiment::compare::Worth;
 use crate::experiment::plan::Plan;
-use crate::experiment::results::{Spread, Summary};
+use crate::experiment::record::Spread;
+use crate::experiment::summary::Summary;
 use std::fmt::Write as _;
 
 /// The whole `results.md`.

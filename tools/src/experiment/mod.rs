@@ -14,8 +14,10 @@ pub mod config;
 pub mod markdown;
 pub mod plan;
 pub mod procs;
+pub mod record;
 pub mod results;
 pub mod setup;
+pub mod summary;
 
 use crate::args;
 use crate::data::users;
@@ -29,7 +31,7 @@ use crate::load::report::Report;
 use phonebook::contact::Contact;
 use plan::{Config, Plan};
 use procs::Proc;
-use results::Record;
+use record::Record;
 use setup::Setup;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -213,7 +215,7 @@ impl Runner {
         let mut records = Vec::new();
         for run in 1..=self.plan.repeats {
             let mut paces = vec![Pace::Closed];
-            paces.extend(config.rate(&self.plan).map(|rate| Pace::Open { rate }));
+            paces.extend(self.plan.rate(config).map(|rate| Pace::Open { rate }));
             for pace in paces {
                 let report = self.measure(config, &mut setup, run, pace)?;
                 eprintln!(

@@ -145,6 +145,20 @@ impl Plan {
         Ok(plan)
     }
 
+    /// The open-loop rate of a configuration's latency runs, if it has them: its own, else the
+    /// plan's.
+    pub fn rate(&self, config: &Config) -> Option<f64> {
+        config.rate.or(self.load.rate)
+    }
+
+    /// The stand-in profile to ask for a configuration, if any: its own, else the plan's.
+    pub fn standin_profile<'a>(&'a self, config: &'a Config) -> Option<&'a str> {
+        config
+            .standin_profile
+            .as_deref()
+            .or(self.standin.profile.as_deref())
+    }
+
     /// How long a run may last: the given duration, else 5 s unless loops bound it.
     pub fn duration(&self) -> Option<Duration> {
         match (&self.load.duration, self.load.loops) {

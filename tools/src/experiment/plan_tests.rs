@@ -8,7 +8,7 @@ fn the_shipped_plan_is_valid() {
     assert!(plan.configs.len() >= 8);
     assert!(plan.configs.iter().any(|c| c.server == "baseline"));
     // Latency from open loop, and a stand-in as slow as a real cluster.
-    assert!(plan.configs.iter().all(|c| c.rate(&plan).is_some()));
+    assert!(plan.configs.iter().all(|c| plan.rate(c).is_some()));
     assert_eq!(plan.standin.profile.as_deref(), Some("real"));
     let small = Plan::parse(include_str!("../../experiments-embedded.toml")).unwrap();
     assert!(small.configs.iter().all(|c| c.store == "embedded"));
@@ -43,10 +43,10 @@ fn a_configuration_overrides_the_plan_rate_and_profile() {
                 standin_profile = \"fast\"\n";
     let plan = Plan::parse(text).unwrap();
     let (a, b) = (&plan.configs[0], &plan.configs[1]);
-    assert_eq!((a.rate(&plan), b.rate(&plan)), (Some(200.0), Some(50.0)));
-    assert_eq!(a.standin_profile(&plan), Some("real"));
-    assert_eq!(b.standin_profile(&plan), Some("fast"));
+    assert_eq!((plan.rate(a), plan.rate(b)), (Some(200.0), Some(50.0)));
+    assert_eq!(plan.standin_profile(a), Some("real"));
+    assert_eq!(plan.standin_profile(b), Some("fast"));
     let plain = Plan::parse("name = \"x\"\n[[config]]\nname = \"a\"\n").unwrap();
-    assert_eq!(plain.configs[0].rate(&plain), None);
-    assert_eq!(plain.configs[0].standin_profile(&plain), None);
+    assert_eq!(plain.rate(&plain.configs[0]), None);
+    assert_eq!(plain.standin_profile(&plain.configs[0]), None);
 }

@@ -178,7 +178,7 @@ fn standin_args(plan: &Plan, config: &Config, nodes: &[(SocketAddr, SocketAddr)]
                 .replace("{http}", &http.to_string())
         }));
     }
-    if let Some(profile) = config.standin_profile(plan) {
+    if let Some(profile) = plan.standin_profile(config) {
         args.extend(["--profile".to_string(), profile.to_string()]);
     }
     args
