@@ -307,7 +307,12 @@ impl Runner {
         ]
         .map(String::from)
         .to_vec();
-        procs::spawn_announcing(&self.phonebook, &args, &log, "listening on http://")
+        let (service, addr) =
+            procs::spawn_announcing(&self.phonebook, &args, &log, "listening on http://")?;
+        // Listening is not ready: a Riak node may still be starting (it answers a ping, not a
+        // get). The service's health check makes a real read of its store.
+        procs::wait_healthy(&addr)?;
+        Ok((service, addr))
     }
 
     /// Empties every memcached of the configuration: with `phonebook flush-cache` where the
