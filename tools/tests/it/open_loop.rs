@@ -148,3 +148,54 @@ fn open_loop_shows_a_one_second_stall_in_its_p99() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn open_loop_counts_requests_it_could_not_start_as_unsent_and_late() {
+    let dir = temp_dir("open-loop-unsent");
+    let workload = dir.join("workload.csv");
+    std::fs::write(&workload, "op,name,number\nget,Ada Lovelace,\n").unwrap();
+    // The kernel completes connections to a listener nobody accepts from; nothing answers.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", silent.local_addr().unwrap());
+    let out = dir.join("out.json");
+    let started = std::time::Instant::now();
+    run_tools(&[
+        "loadtest",
+        "--quiet",
+        "--target",
+        &url,
+        "--workload",
+        workload.to_str().unwrap(),
+        "--rate",
+        "50",
+        "--duration",
+        "1s",
+        "--timeout",
+        "1s",
+        "--concurrency",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    eprintln!("a silent server: {report}");
+    // Two connections, each stuck for the 1 s timeout, a few times before the hard stop
+    // (the run's second plus one timeout); every other due request is unsent.
+    assert_eq!(report["requests"], 50, "{report}");
+    assert_eq!(report["ok"], 0, "{report}");
+    let count = |key: &str| report["errors"][key].as_u64().unwrap_or(0);
+    assert_eq!(count("io") + count("unsent"), 50, "{report}");
+    assert!(count("unsent") >= 40, "{report}");
+    // Unsent requests waited from their due time to the hard stop: over a second.
+    assert!(
+        report["latency_ms"]["p50"].as_f64().unwrap() >= 1000.0,
+        "{report}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "the run is bounded"
+    );
+    drop(silent);
+    std::fs::remove_dir_all(dir).unwrap();
+}
