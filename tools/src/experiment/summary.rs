@@ -76,3 +76,40 @@ pub fn summarize(records: &[Record]) -> Vec<Summary<'_>> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// A run answering `n` requests in a second, each in `ms`; open loop at `rate` if given.
+    fn run(n: u64, ms: u64, rate: Option<f64>) -> Record {
+        let mut report = Report::default();
+        (0..n).for_each(|_| report.record(200, Duration::from_millis(ms), 1, 1));
+        report.elapsed = Duration::from_secs(1);
+        report.rate = rate;
+        Record {
+            config: "a".into(),
+            description: "d".into(),
+            run: 1,
+            report,
+        }
+    }
+
+    #[test]
+    fn peak_comes_from_closed_loop_and_latency_from_open_loop() {
+        let records = [run(100, 1, None), run(20, 9, Some(20.0)), run(300, 1, None)];
+        let s = &summarize(&records)[0];
+        assert_eq!(
+            (s.runs, s.throughput.median, s.throughput.low),
+            (2, 200.0, 100.0)
+        );
+        let (rate, _, p99) = s.open.unwrap();
+        assert_eq!(rate, 20.0);
+        assert!((p99.median - 9.0).abs() < 0.01 && (s.p99().median - 9.0).abs() < 0.01);
+        assert!((s.closed_p99.median - 1.0).abs() < 0.01);
+        assert!(!s.overloaded());
+        let over = [run(10, 1, None), run(20, 9, Some(20.0))];
+        assert!(summarize(&over)[0].overloaded());
+    }
+}
