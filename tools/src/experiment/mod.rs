@@ -34,7 +34,6 @@ use procs::Proc;
 use record::Record;
 use setup::Setup;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 const HELP: &str = "\
@@ -64,8 +63,6 @@ struct Runner {
     phonebook: PathBuf,
     users: Vec<Contact>,
     rows: Vec<workload::Row>,
-    /// Whether `phonebook flush-cache` exists (else memcached is emptied with `flush_all`).
-    flush_command: Option<bool>,
 }
 
 pub fn run(mut parser: lexopt::Parser) -> Result<()> {
@@ -164,7 +161,6 @@ impl Runner {
             phonebook,
             users,
             rows,
-            flush_command: None,
         })
     }
 
@@ -243,7 +239,7 @@ impl Runner {
         pace: Pace,
     ) -> Result<Report> {
         setup.check_alive()?;
-        self.flush(setup)?;
+        setup.empty_cache(&self.phonebook)?;
         let tag = match pace {
             Pace::Closed => format!("run{run}"),
             Pace::Open { .. } => format!("run{run}-open"),
@@ -313,26 +309,5 @@ impl Runner {
         // get). The service's health check makes a real read of its store.
         procs::wait_healthy(&addr)?;
         Ok((service, addr))
-    }
-
-    /// Empties every memcached of the configuration: with `phonebook flush-cache` where the
-    /// service has it, else with the text protocol's `flush_all`.
-    fn flush(&mut self, setup: &Setup) -> Result<()> {
-        for addr in &setup.memcached {
-            if self.flush_command != Some(false) {
-                let status = Command::new(&self.phonebook)
-                    .args(["flush-cache", "--cache", &format!("memcache://{addr}")])
-                    .current_dir(&self.dir)
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .status()?;
-                self.flush_command = Some(status.success());
-                if status.success() {
-                    continue;
-                }
-            }
-            procs::flush_memcached(addr)?;
-        }
-        Ok(())
     }
 }

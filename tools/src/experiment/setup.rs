@@ -1,8 +1,9 @@
 //! What one experiment configuration runs on: its store, its cache, and the slow links between,
 //! started before its runs and stopped (dropped) after them.
 //!
-//! The service itself is started per run (see `experiment.rs`); what is here lives across the
-//! runs of a configuration, so the loaded users stay, and only the cache is emptied between runs.
+//! The service itself is started per run (see `mod.rs`); what is here lives across the runs of
+//! a configuration, so the loaded users stay, and only the cache is emptied between runs (here
+//! too, as the cache is part of the setup).
 
 use crate::error::{Error, Result};
 use crate::experiment::plan::{Config, Plan};
@@ -10,6 +11,7 @@ use crate::experiment::procs::{self, Proc};
 use phonebook::config::{parse_cache_url, parse_store_url, StoreUrl};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
 /// The backing processes of a configuration and the URLs the service is given.
 pub struct Setup {
@@ -21,6 +23,8 @@ pub struct Setup {
     pub memcached: Vec<String>,
     /// The processes, stopped on drop.
     procs: Vec<Proc>,
+    /// Whether `phonebook flush-cache` works (else memcached is emptied with `flush_all`).
+    flush_command: Option<bool>,
     tools: PathBuf,
     logs: PathBuf,
     plan: Plan,
@@ -34,6 +38,7 @@ impl Setup {
             cache_url: "off".into(),
             memcached: Vec::new(),
             procs: Vec::new(),
+            flush_command: None,
             tools: tools.to_path_buf(),
             logs: dir.join("logs"),
             plan: plan.clone(),
@@ -158,6 +163,27 @@ impl Setup {
         };
         self.memcached.extend(nodes.iter().cloned());
         Ok(format!("memcache://{}", self.hosts(&nodes, slow, "cache")?))
+    }
+
+    /// Empties every memcached of the configuration: with the service's own `phonebook
+    /// flush-cache` where it has it, else with the text protocol's `flush_all`.
+    pub fn empty_cache(&mut self, phonebook: &Path) -> Result<()> {
+        for addr in &self.memcached {
+            if self.flush_command != Some(false) {
+                let status = Command::new(phonebook)
+                    .args(["flush-cache", "--cache", &format!("memcache://{addr}")])
+                    .current_dir(&self.logs)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status()?;
+                self.flush_command = Some(status.success());
+                if status.success() {
+                    continue;
+                }
+            }
+            procs::flush_memcached(addr)?;
+        }
+        Ok(())
     }
 
     /// Fails if a backing process has died (a run on a dead store measures nothing).
