@@ -7,6 +7,7 @@ mod clients;
 mod conformance;
 mod core;
 mod deploy;
+mod docs;
 mod durability;
 mod faults;
 mod haproxy;

@@ -224,7 +224,7 @@ pub fn bytes_per_request(path: &Path, config: Option<&str>) -> Result<f64> {
     if values.is_empty() {
         return Err(Error::new(format!("{}: no matching rows", path.display())));
     }
-    Ok(crate::experiment::results::Spread::of(&values).median)
+    Ok(crate::experiment::record::Spread::of(&values).median)
 }
 
 fn render(file: &File, lines: &[Line], bytes_from: &str) -> String {

@@ -1,5 +1,13 @@
-//! Hand-written SVG bar charts: one horizontal bar per configuration, with a whisker for the
-//! spread of its runs. A plotting crate would bring far more than these ~100 lines.
+//! Hand-written SVG charts: one row per configuration (or pair), a mark for the median of its
+//! runs and a whisker for their spread. A plotting crate would bring far more than these ~250
+//! lines.
+//!
+//! Experiment figures span orders of magnitude (a slow Riak row at a few hundred requests a
+//! second next to a ceiling of tens of thousands), so the axis is logarithmic: on a linear one
+//! every slow row is a sliver. On a log axis a bar's length means nothing (it depends on where
+//! the axis starts), so amounts are dots on a guide line, read by position: equal distances are
+//! equal ratios. Ratios (what an optimisation is worth) are bars growing from ×1, right for a
+//! gain and left for a loss, so ×2 and ×0.5 look equally large.
 
 use std::fmt::Write;
 
@@ -12,20 +20,34 @@ pub struct Bar {
     pub high: f64,
 }
 
-const WIDTH: f64 = 760.0;
-const LABEL_WIDTH: f64 = 210.0;
-const ROW: f64 = 26.0;
-const TOP: f64 = 44.0;
-const BOTTOM: f64 = 34.0;
+/// What the rows measure, which decides how they are drawn.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Kind {
+    /// Amounts (req/s, ms): a dot at the median.
+    Amount,
+    /// Ratios: bars start at 1, and 1 is drawn as a line.
+    Ratio,
+}
 
-/// A complete SVG document: a horizontal bar chart titled `title`, values in `unit`.
-pub fn bars(title: &str, unit: &str, bars: &[Bar]) -> String {
-    let plot = WIDTH - LABEL_WIDTH - 70.0;
+const WIDTH: f64 = 860.0;
+const ROW: f64 = 24.0;
+const TOP: f64 = 44.0;
+const BOTTOM: f64 = 40.0;
+/// Room right of the plot for the value of the longest bar.
+const VALUE_ROOM: f64 = 70.0;
+/// An estimate of a 12 px sans-serif character's width, to size the label column.
+const CHAR_WIDTH: f64 = 6.6;
+
+/// A complete SVG document: one row per bar on a log axis, titled `title`, values in `unit`.
+/// Values of zero or less cannot be drawn on it; they show as `n/a`.
+pub fn bars(title: &str, unit: &str, kind: Kind, bars: &[Bar]) -> String {
+    let longest = bars.iter().map(|b| b.label.chars().count()).max();
+    let label_width = (longest.unwrap_or(0) as f64 * CHAR_WIDTH + 16.0).clamp(120.0, 420.0);
+    let plot = WIDTH - label_width - VALUE_ROOM;
+    let axis = LogAxis::fit(bars, kind);
+    let x = |v: f64| label_width + plot * axis.position(v);
     let height = TOP + ROW * bars.len() as f64 + BOTTOM;
-    let max = bars.iter().map(|b| b.high.max(b.value)).fold(0.0, f64::max);
-    let step = tick_step(max);
-    let top_tick = (max / step).ceil().max(1.0) * step;
-    let x = |v: f64| LABEL_WIDTH + plot * v / top_tick;
+    let axis_y = TOP + ROW * bars.len() as f64;
     let mut svg = String::new();
     let _ = writeln!(
         svg,
@@ -34,76 +56,218 @@ pub fn bars(title: &str, unit: &str, bars: &[Bar]) -> String {
     let _ = writeln!(svg, r#"<rect width="100%" height="100%" fill="white"/>"#);
     let _ = writeln!(
         svg,
-        r#"<text x="{}" y="24" font-size="15" font-weight="bold">{}</text>"#,
-        LABEL_WIDTH,
+        r#"<text x="12" y="24" font-size="15" font-weight="bold">{}</text>"#,
         escape(title)
     );
-    let axis_y = TOP + ROW * bars.len() as f64;
-    let mut tick = 0.0;
-    while tick <= top_tick + step / 2.0 {
+    for tick in axis.ticks() {
+        let stroke = if kind == Kind::Ratio && tick == 1.0 {
+            "#555"
+        } else {
+            "#ddd"
+        };
         let _ = writeln!(
             svg,
-            r##"<line x1="{0:.1}" y1="{TOP}" x2="{0:.1}" y2="{axis_y}" stroke="#ddd"/><text x="{0:.1}" y="{1:.1}" text-anchor="middle" fill="#444">{2}</text>"##,
+            r##"<line x1="{0:.1}" y1="{TOP}" x2="{0:.1}" y2="{axis_y}" stroke="{stroke}"/><text x="{0:.1}" y="{1:.1}" text-anchor="middle" fill="#444">{2}</text>"##,
             x(tick),
             axis_y + 16.0,
-            tick_label(tick, step)
+            tick_label(tick, kind)
         );
-        tick += step;
     }
     let _ = writeln!(
         svg,
-        r##"<text x="{:.1}" y="{:.1}" text-anchor="middle" fill="#444">{}</text>"##,
-        LABEL_WIDTH + plot / 2.0,
-        axis_y + 30.0,
+        r##"<text x="{:.1}" y="{:.1}" text-anchor="middle" fill="#444">{} (log scale)</text>"##,
+        label_width + plot / 2.0,
+        axis_y + 32.0,
         escape(unit)
     );
     for (i, bar) in bars.iter().enumerate() {
         let y = TOP + ROW * i as f64;
+        let _ = write!(
+            svg,
+            r##"<text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"##,
+            label_width - 8.0,
+            y + ROW * 0.65,
+            escape(&bar.label)
+        );
+        if bar.value.is_nan() || bar.value <= 0.0 {
+            let _ = writeln!(
+                svg,
+                r##"<text x="{:.1}" y="{:.1}" fill="#888">n/a</text>"##,
+                label_width + 4.0,
+                y + ROW * 0.65
+            );
+            continue;
+        }
+        let (low, high) = (x(bar.low.max(axis.low)), x(bar.high.max(axis.low)));
+        let (mid, top, bottom) = (y + ROW / 2.0, y + ROW / 2.0 - 4.0, y + ROW / 2.0 + 4.0);
+        let at = x(bar.value);
+        // The value goes right of whatever is drawn furthest right.
+        let text_x = match kind {
+            Kind::Amount => high.max(at),
+            Kind::Ratio => high.max(x(bar.value.max(1.0))),
+        };
+        let mark = match kind {
+            Kind::Amount => format!(
+                r##"<line x1="{label_width}" y1="{mid:.1}" x2="{at:.1}" y2="{mid:.1}" stroke="#bbb" stroke-dasharray="2 3"/><circle cx="{at:.1}" cy="{mid:.1}" r="5" fill="#4a7ab8"/>"##
+            ),
+            Kind::Ratio => {
+                let (from, to) = (x(bar.value.min(1.0)), x(bar.value.max(1.0)));
+                let fill = if bar.value < 1.0 {
+                    "#d08a3c"
+                } else {
+                    "#4a7ab8"
+                };
+                format!(
+                    r##"<rect x="{from:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="{fill}"/>"##,
+                    y + 5.0,
+                    (to - from).max(1.0),
+                    ROW - 10.0
+                )
+            }
+        };
+        let whisker = format!(
+            r##"<line x1="{low:.1}" y1="{mid:.1}" x2="{high:.1}" y2="{mid:.1}" stroke="#222" stroke-width="1.5"/><line x1="{low:.1}" y1="{top:.1}" x2="{low:.1}" y2="{bottom:.1}" stroke="#222"/><line x1="{high:.1}" y1="{top:.1}" x2="{high:.1}" y2="{bottom:.1}" stroke="#222"/>"##
+        );
+        // A dot goes over its whisker; a bar under it, or the whisker would be hidden.
+        let (first, second) = match kind {
+            Kind::Amount => (whisker, mark),
+            Kind::Ratio => (mark, whisker),
+        };
         let _ = writeln!(
             svg,
-            r##"<text x="{:.1}" y="{:.1}" text-anchor="end">{}</text><rect x="{LABEL_WIDTH}" y="{:.1}" width="{:.1}" height="{:.1}" fill="#4a7ab8"/><line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#222" stroke-width="1.5"/><text x="{:.1}" y="{:.1}" fill="#222">{}</text>"##,
-            LABEL_WIDTH - 8.0,
-            y + ROW * 0.62,
-            escape(&bar.label),
-            y + 4.0,
-            (x(bar.value) - LABEL_WIDTH).max(0.5),
-            ROW - 8.0,
-            x(bar.low),
-            y + ROW / 2.0,
-            x(bar.high),
-            y + ROW / 2.0,
-            x(bar.high.max(bar.value)) + 6.0,
-            y + ROW * 0.62,
-            number(bar.value)
+            r##"{first}{second}<text x="{:.1}" y="{:.1}" fill="#222">{}</text>"##,
+            text_x + 8.0,
+            y + ROW * 0.65,
+            value_label(bar.value, kind)
         );
     }
     svg.push_str("</svg>\n");
     svg
 }
 
-/// A round tick step (1, 2 or 5 times a power of ten) giving about five ticks up to `max`.
-fn tick_step(max: f64) -> f64 {
-    if max <= 0.0 || !max.is_finite() {
-        return 1.0;
+/// A log axis from `low` to `high`, both round numbers (1, 2 or 5 times a power of ten).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct LogAxis {
+    low: f64,
+    high: f64,
+}
+
+impl LogAxis {
+    /// The narrowest round axis holding every positive value, whisker ends included (and 1,
+    /// for ratios).
+    fn fit(bars: &[Bar], kind: Kind) -> LogAxis {
+        let values = bars.iter().flat_map(|b| [b.value, b.low, b.high]);
+        let positive: Vec<f64> = values.filter(|v| *v > 0.0 && v.is_finite()).collect();
+        let mut low = positive.iter().copied().fold(f64::INFINITY, f64::min);
+        let mut high = positive.iter().copied().fold(0.0, f64::max);
+        if kind == Kind::Ratio {
+            (low, high) = (low.min(1.0), high.max(1.0));
+        }
+        if positive.is_empty() {
+            (low, high) = (1.0, 10.0);
+        }
+        let (low, high) = (round_down(low), round_up(high));
+        // A bar must show even when every value is the same round number.
+        let high = if high <= low {
+            round_up(low * 1.5)
+        } else {
+            high
+        };
+        LogAxis { low, high }
     }
-    let raw = max / 5.0;
-    let power = 10f64.powf(raw.log10().floor());
-    [1.0, 2.0, 5.0, 10.0]
-        .iter()
-        .map(|m| m * power)
-        .find(|step| *step >= raw)
-        .unwrap_or(10.0 * power)
+
+    /// Where `v` falls, 0 at `low` to 1 at `high`.
+    fn position(&self, v: f64) -> f64 {
+        let v = v.clamp(self.low, self.high);
+        (v / self.low).ln() / (self.high / self.low).ln()
+    }
+
+    /// Decades, and 2 and 5 between them when the axis spans three decades or fewer.
+    fn ticks(&self) -> Vec<f64> {
+        let decades = (self.high / self.low).log10();
+        let steps: &[f64] = if decades > 3.01 {
+            &[1.0]
+        } else {
+            &[1.0, 2.0, 5.0]
+        };
+        let first = self.low.log10().floor() as i32;
+        let last = self.high.log10().ceil() as i32;
+        let mut ticks = Vec::new();
+        for exponent in first..=last {
+            for m in steps {
+                let tick = decimal(*m, exponent);
+                if tick >= self.low * 0.999 && tick <= self.high * 1.001 {
+                    ticks.push(tick);
+                }
+            }
+        }
+        ticks
+    }
 }
 
-/// A tick value with just the decimals its step needs.
-fn tick_label(v: f64, step: f64) -> String {
-    let decimals = (-step.log10().floor()).max(0.0) as usize;
-    format!("{v:.decimals$}")
+/// The round numbers 1, 2, 5, 10, 20, … (and 0.5, 0.2, …) just below and just above `v`.
+fn round_down(v: f64) -> f64 {
+    let exponent = v.log10().floor() as i32;
+    [5.0, 2.0, 1.0]
+        .into_iter()
+        .map(|m| decimal(m, exponent))
+        .find(|r| *r <= v * 1.000_001)
+        .unwrap_or(decimal(1.0, exponent))
 }
 
-/// A value with as many decimals as its size needs.
+fn round_up(v: f64) -> f64 {
+    let exponent = v.log10().floor() as i32;
+    [1.0, 2.0, 5.0]
+        .into_iter()
+        .map(|m| decimal(m, exponent))
+        .find(|r| *r >= v * 0.999_999)
+        .unwrap_or(decimal(1.0, exponent + 1))
+}
+
+/// `m` × 10^`exponent`, rounded once (a running product would drift off 0.1, 0.2, …).
+fn decimal(m: f64, exponent: i32) -> f64 {
+    format!("{m}e{exponent}").parse().expect("a number")
+}
+
+/// A tick: `20k` for 20,000, `0.5` for a half; ratios get a `×`.
+fn tick_label(v: f64, kind: Kind) -> String {
+    let text = if v >= 1000.0 {
+        format!("{}k", trim(v / 1000.0))
+    } else {
+        trim(v)
+    };
+    match kind {
+        Kind::Amount => text,
+        Kind::Ratio => format!("×{text}"),
+    }
+}
+
+fn value_label(v: f64, kind: Kind) -> String {
+    match kind {
+        Kind::Amount => number(v),
+        Kind::Ratio => format!("×{:.2}", v),
+    }
+}
+
+/// A round number without trailing zeros.
+fn trim(v: f64) -> String {
+    let text = format!("{v:.3}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// A value with as many decimals as its size needs, thousands separated: `58,123`, `12.3`.
 pub fn number(v: f64) -> String {
-    if v >= 100.0 {
+    if v >= 1000.0 {
+        let digits = format!("{v:.0}");
+        let mut out = String::new();
+        for (i, d) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(d);
+        }
+        out
+    } else if v >= 100.0 {
         format!("{v:.0}")
     } else if v >= 10.0 {
         format!("{v:.1}")
@@ -120,28 +284,5 @@ fn escape(text: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ticks_are_round_and_labels_escaped() {
-        assert_eq!(tick_step(1000.0), 200.0);
-        assert_eq!(tick_step(7.0), 2.0);
-        assert_eq!(tick_step(0.0), 1.0);
-        assert_eq!(tick_label(4000.0, 1000.0), "4000");
-        assert_eq!(tick_label(0.4, 0.2), "0.4");
-        let svg = bars(
-            "req/s",
-            "requests per second",
-            &[Bar {
-                label: "a<b".into(),
-                value: 50.0,
-                low: 40.0,
-                high: 60.0,
-            }],
-        );
-        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>\n"));
-        assert!(svg.contains("a&lt;b") && !svg.contains("a<b"));
-        assert_eq!(svg.matches("<rect").count(), 2);
-    }
-}
+#[path = "chart_tests.rs"]
+mod tests;

@@ -2,15 +2,22 @@
 //!
 //! For each configuration: start its store, cache and slow links (`setup.rs`); start the
 //! service once to load the users; then, for each of the repeats, empty the cache, start a fresh
-//! service, replay the workload (`loadtest::run_load`, in this process), and stop the service.
+//! service, replay the workload (`loadtest::run_load`, in this process), and stop the service:
+//! once in closed loop for the peak throughput and, when the plan gives a rate, once more (from
+//! an emptied cache and a fresh service again) in open loop at that rate for the latencies.
 //! A configuration that cannot start (say, no Riak backend or no memcached here) is reported as
 //! not measured, and the others still run.
 
 pub mod chart;
+pub mod compare;
+pub mod config;
+pub mod markdown;
 pub mod plan;
 pub mod procs;
+pub mod record;
 pub mod results;
 pub mod setup;
+pub mod summary;
 
 use crate::args;
 use crate::data::users;
@@ -19,13 +26,14 @@ use crate::error::{io_context, Error, Result};
 use crate::load::client::Target;
 use crate::load::load_users;
 use crate::load::loadtest::{self, Options};
+use crate::load::pace::Pace;
+use crate::load::report::Report;
 use phonebook::contact::Contact;
 use plan::{Config, Plan};
 use procs::Proc;
-use results::Record;
+use record::Record;
 use setup::Setup;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 const HELP: &str = "\
@@ -36,13 +44,15 @@ USAGE:
 
 OPTIONS:
     --plan FILE          the plan, e.g. tools/experiments.toml
-    --results DIR        where results/<name>/ goes [default: results]
+    --results DIR        where <name>/ goes [default: results/ next to the plan, e.g.
+                         tools/results/ for tools/experiments.toml]
     --phonebook PATH     the service binary [default: `phonebook` next to this program]
     --only NAME          run only this configuration (repeatable)
     --repeats N          override the plan's repeats
 
-Writes results.csv (one row per run), results.md (median and spread per configuration),
-throughput.svg and latency-p99.svg, plus the data set, the workload and every process's log.
+Writes results.csv (one row per run and loop), results.md (median and spread per
+configuration, and what each optimisation is worth), throughput.svg, latency-p99.svg and
+worth.svg, plus the data set, the workload, and every process's log under logs/.
 ";
 
 /// Everything the runs of a plan share.
@@ -53,19 +63,16 @@ struct Runner {
     phonebook: PathBuf,
     users: Vec<Contact>,
     rows: Vec<workload::Row>,
-    /// Whether `phonebook flush-cache` exists (else memcached is emptied with `flush_all`).
-    flush_command: Option<bool>,
 }
 
 pub fn run(mut parser: lexopt::Parser) -> Result<()> {
     use lexopt::prelude::*;
-    let (mut plan_file, mut results, mut phonebook) =
-        (None::<PathBuf>, PathBuf::from("results"), None);
+    let (mut plan_file, mut results, mut phonebook) = (None::<PathBuf>, None, None);
     let (mut only, mut repeats) = (Vec::new(), None);
     while let Some(arg) = parser.next()? {
         match arg {
             Long("plan") => plan_file = Some(args::path(&mut parser)?),
-            Long("results") => results = args::path(&mut parser)?,
+            Long("results") => results = Some(args::path(&mut parser)?),
             Long("phonebook") => phonebook = Some(args::path(&mut parser)?),
             Long("only") => only.push(args::text(&mut parser)?),
             Long("repeats") => repeats = Some(args::number(&mut parser, "repeats")?),
@@ -76,7 +83,13 @@ pub fn run(mut parser: lexopt::Parser) -> Result<()> {
             other => return Err(other.unexpected().into()),
         }
     }
-    let mut plan = Plan::read(&args::required(plan_file, "plan")?)?;
+    let plan_file = args::required(plan_file, "plan")?;
+    let mut plan = Plan::read(&plan_file)?;
+    // Beside the plan by default, so results land in the same tracked folder from anywhere.
+    let results = results.unwrap_or_else(|| {
+        let folder = plan_file.parent().unwrap_or(Path::new(""));
+        folder.join("results")
+    });
     if let Some(n) = repeats {
         plan.repeats = n;
     }
@@ -148,7 +161,6 @@ impl Runner {
             phonebook,
             users,
             rows,
-            flush_command: None,
         })
     }
 
@@ -198,37 +210,58 @@ impl Runner {
         }
         let mut records = Vec::new();
         for run in 1..=self.plan.repeats {
-            setup.check_alive()?;
-            self.flush(&setup)?;
-            let (service, addr) = self.start_server(config, &setup, &format!("run{run}"))?;
-            let addr = if config.slow.iter().any(|l| l == "front") {
-                setup.slow_link(&addr, &format!("front-{}-{run}", config.name))?
-            } else {
-                addr
-            };
-            let report = self.load(config, &addr)?;
-            service.stop();
-            eprintln!(
-                "experiment:   run {run}/{}: {}",
-                self.plan.repeats,
-                report.summary()
-            );
-            records.push(Record {
-                config: config.name.clone(),
-                description: config.describe(),
-                run,
-                report,
-            });
+            let mut paces = vec![Pace::Closed];
+            paces.extend(self.plan.rate(config).map(|rate| Pace::Open { rate }));
+            for pace in paces {
+                let report = self.measure(config, &mut setup, run, pace)?;
+                eprintln!(
+                    "experiment:   run {run}/{}: {}",
+                    self.plan.repeats,
+                    report.summary()
+                );
+                records.push(Record {
+                    config: config.name.clone(),
+                    description: config.describe(),
+                    run,
+                    report,
+                });
+            }
         }
         Ok(records)
     }
 
+    /// One run: an emptied cache, a fresh service, the workload replayed at `pace`.
+    fn measure(
+        &mut self,
+        config: &Config,
+        setup: &mut Setup,
+        run: usize,
+        pace: Pace,
+    ) -> Result<Report> {
+        setup.check_alive()?;
+        setup.empty_cache(&self.phonebook)?;
+        let tag = match pace {
+            Pace::Closed => format!("run{run}"),
+            Pace::Open { .. } => format!("run{run}-open"),
+        };
+        let (service, addr) = self.start_server(config, setup, &tag)?;
+        let addr = if config.slow.iter().any(|l| l == "front") {
+            setup.slow_link(&addr, &format!("front-{}-{tag}", config.name))?
+        } else {
+            addr
+        };
+        let report = self.load(config, &addr, pace)?;
+        service.stop();
+        Ok(report)
+    }
+
     /// Replays the workload against `addr` with the plan's load settings.
-    fn load(&self, config: &Config, addr: &str) -> Result<crate::load::report::Report> {
+    fn load(&self, config: &Config, addr: &str, pace: Pace) -> Result<Report> {
         let target = Target::parse(&format!("http://{addr}"))?;
         let requests: Vec<Vec<u8>> = self.rows.iter().map(|r| target.request(r)).collect();
         let opts = Options {
             concurrency: config.concurrency.unwrap_or(self.plan.load.concurrency),
+            pace,
             loops: self.plan.load.loops,
             duration: self.plan.duration(),
             timeout: Duration::from_secs(10),
@@ -270,27 +303,11 @@ impl Runner {
         ]
         .map(String::from)
         .to_vec();
-        procs::spawn_announcing(&self.phonebook, &args, &log, "listening on http://")
-    }
-
-    /// Empties every memcached of the configuration: with `phonebook flush-cache` where the
-    /// service has it, else with the text protocol's `flush_all`.
-    fn flush(&mut self, setup: &Setup) -> Result<()> {
-        for addr in &setup.memcached {
-            if self.flush_command != Some(false) {
-                let status = Command::new(&self.phonebook)
-                    .args(["flush-cache", "--cache", &format!("memcache://{addr}")])
-                    .current_dir(&self.dir)
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .status()?;
-                self.flush_command = Some(status.success());
-                if status.success() {
-                    continue;
-                }
-            }
-            procs::flush_memcached(addr)?;
-        }
-        Ok(())
+        let (service, addr) =
+            procs::spawn_announcing(&self.phonebook, &args, &log, "listening on http://")?;
+        // Listening is not ready: a Riak node may still be starting (it answers a ping, not a
+        // get). The service's health check makes a real read of its store.
+        procs::wait_healthy(&addr)?;
+        Ok((service, addr))
     }
 }

@@ -3,10 +3,13 @@
 //! Configurations are data, not code: a store is `embedded`, `standin-pbc` / `standin-http`
 //! (the runner starts the Riak stand-in with `nodes` nodes) or a Riak URL of real nodes; a cache
 //! is `off`, `memcached` (the runner starts one) or a `memcache://` URL; `slow` names the links
-//! that get a slow link. Everything is checked when the plan is read, before anything runs.
+//! that get a slow link (one configuration is `config.rs`). Everything is checked when the plan
+//! is read, before anything runs.
 
 use crate::args::parse_duration;
 use crate::error::{io_context, Error, Result};
+pub use crate::experiment::config::Config;
+use crate::experiment::config::{check_profile, check_rate, is_label};
 use serde::Deserialize;
 use std::path::Path;
 use std::time::Duration;
@@ -58,13 +61,16 @@ impl Default for Data {
 }
 
 /// How each run loads the service: `loops` passes over the workload and/or a `duration` (e.g.
-/// `"5s"`); with neither, runs last 5 seconds.
+/// `"5s"`); with neither, runs last 5 seconds. Each run is closed loop (peak throughput); with
+/// a `rate`, each is followed by an open-loop run at that many requests per second, whose
+/// latencies are the honest ones (see `load/pace.rs`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Load {
     pub concurrency: usize,
     pub loops: Option<u64>,
     pub duration: Option<String>,
+    pub rate: Option<f64>,
 }
 
 impl Default for Load {
@@ -73,6 +79,7 @@ impl Default for Load {
             concurrency: 16,
             loops: None,
             duration: None,
+            rate: None,
         }
     }
 }
@@ -97,12 +104,15 @@ impl Default for SlowLink {
 }
 
 /// How to start the Riak stand-in: `args` (after the phonebook-tools program), then
-/// `node_args` once per node, with `{pbc}` and `{http}` replaced by free loopback addresses.
+/// `node_args` once per node, with `{pbc}` and `{http}` replaced by free loopback addresses,
+/// then `--profile P` when a `profile` is given (`fast`, or `real`: calibrated to a real
+/// cluster's speed); without one the stand-in's own default applies.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Standin {
     pub args: Vec<String>,
     pub node_args: Vec<String>,
+    pub profile: Option<String>,
 }
 
 impl Default for Standin {
@@ -112,44 +122,7 @@ impl Default for Standin {
             node_args: ["--pbc", "{pbc}", "--http", "{http}"]
                 .map(String::from)
                 .to_vec(),
-        }
-    }
-}
-
-/// One configuration to measure; every key but `name` has a default.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Config {
-    pub name: String,
-    /// `phonebook` or `baseline` (the bare tiny_http server).
-    pub server: String,
-    /// `debug` or `production`.
-    pub mode: String,
-    pub threads: usize,
-    /// `embedded`, `standin-pbc`, `standin-http`, or `pbc://…` / `http://…` of real nodes.
-    pub store: String,
-    /// Stand-in nodes to start.
-    pub nodes: usize,
-    /// `off`, `memcached`, or `memcache://host:port`.
-    pub cache: String,
-    /// Links behind a slow link: `front` (clients to service), `store`, `cache`.
-    pub slow: Vec<String>,
-    /// Overrides the plan's load concurrency.
-    pub concurrency: Option<usize>,
-}
-
-impl Default for Config {
-    fn default() -> Config {
-        Config {
-            name: String::new(),
-            server: "phonebook".into(),
-            mode: "debug".into(),
-            threads: 16,
-            store: "embedded".into(),
-            nodes: 1,
-            cache: "off".into(),
-            slow: Vec::new(),
-            concurrency: None,
+            profile: None,
         }
     }
 }
@@ -170,6 +143,20 @@ impl Plan {
         let plan: Plan = toml::from_str(text).map_err(|e| Error::new(e.to_string()))?;
         plan.check()?;
         Ok(plan)
+    }
+
+    /// The open-loop rate of a configuration's latency runs, if it has them: its own, else the
+    /// plan's.
+    pub fn rate(&self, config: &Config) -> Option<f64> {
+        config.rate.or(self.load.rate)
+    }
+
+    /// The stand-in profile to ask for a configuration, if any: its own, else the plan's.
+    pub fn standin_profile<'a>(&'a self, config: &'a Config) -> Option<&'a str> {
+        config
+            .standin_profile
+            .as_deref()
+            .or(self.standin.profile.as_deref())
     }
 
     /// How long a run may last: the given duration, else 5 s unless loops bound it.
@@ -201,6 +188,9 @@ impl Plan {
         if !(1..=10_000).contains(&self.load.concurrency) {
             return bad("load.concurrency must be 1 to 10000".into());
         }
+        check_rate(self.load.rate).map_err(|e| Error::new(format!("load.{e}")))?;
+        check_profile(self.standin.profile.as_deref())
+            .map_err(|e| Error::new(format!("standin.{e}")))?;
         crate::net::slowlink::shape(
             self.slowlink.delay_ms,
             self.slowlink.jitter_ms,
@@ -217,83 +207,6 @@ impl Plan {
         }
         Ok(())
     }
-}
-
-impl Config {
-    fn check(&self) -> Result<()> {
-        let bad = |msg: &str| Err(Error::new(msg));
-        if !is_label(&self.name) {
-            return bad("name: use letters, digits, - _ . +");
-        }
-        if !["phonebook", "baseline"].contains(&self.server.as_str()) {
-            return bad("server must be phonebook or baseline");
-        }
-        if !["debug", "production"].contains(&self.mode.as_str()) {
-            return bad("mode must be debug or production");
-        }
-        if !(1..=1024).contains(&self.threads) || !(1..=16).contains(&self.nodes) {
-            return bad("threads must be 1 to 1024, nodes 1 to 16");
-        }
-        let networked = self.store != "embedded";
-        if !matches!(
-            self.store.as_str(),
-            "embedded" | "standin-pbc" | "standin-http"
-        ) && !self.store.starts_with("pbc://")
-            && !self.store.starts_with("http://")
-        {
-            return bad("store must be embedded, standin-pbc, standin-http, pbc://… or http://…");
-        }
-        if self.cache != "off"
-            && self.cache != "memcached"
-            && !self.cache.starts_with("memcache://")
-        {
-            return bad("cache must be off, memcached or memcache://host:port");
-        }
-        for link in &self.slow {
-            match link.as_str() {
-                "front" => {}
-                "store" if networked && self.server == "phonebook" => {}
-                "cache" if self.cache != "off" && self.server == "phonebook" => {}
-                "store" | "cache" => return bad("slow names a link this configuration lacks"),
-                _ => return bad("slow may name front, store and cache"),
-            }
-        }
-        if self.concurrency == Some(0) {
-            return bad("concurrency must be at least 1");
-        }
-        Ok(())
-    }
-
-    /// A short description for tables: mode, threads, store, cache, slow links.
-    pub fn describe(&self) -> String {
-        if self.server == "baseline" {
-            return format!("bare tiny_http, {} threads", self.threads);
-        }
-        let mode = match self.mode.as_str() {
-            "debug" => "debug".to_string(),
-            _ => format!("production ×{}", self.threads),
-        };
-        let nodes = if self.nodes > 1 {
-            format!(" ×{} nodes", self.nodes)
-        } else {
-            String::new()
-        };
-        let slow = if self.slow.is_empty() {
-            String::new()
-        } else {
-            format!(", slow {}", self.slow.join("+"))
-        };
-        format!("{mode}, {}{nodes}, cache {}{slow}", self.store, self.cache)
-    }
-}
-
-/// Names used in paths and tables: letters, digits and `-_.+`.
-fn is_label(text: &str) -> bool {
-    !text.is_empty()
-        && text.len() <= 64
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.+".contains(&b))
 }
 
 #[cfg(test)]

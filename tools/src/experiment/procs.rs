@@ -6,6 +6,7 @@
 //! until they accept connections. Output goes to a log file, never to a pipe nobody reads.
 
 use crate::error::{io_context, Error, Result};
+use crate::load::client::{Client, Reply, Target};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
@@ -90,6 +91,29 @@ pub fn spawn_announcing(
     });
     proc.check_alive()?;
     Ok((proc, addr))
+}
+
+/// Waits until the service at `addr` answers `GET /healthz` with 200 (its store is readable),
+/// for at most [`START_TIMEOUT`].
+pub fn wait_healthy(addr: &str) -> Result<()> {
+    let target = Target::parse(&format!("http://{addr}"))?;
+    let request = target.get("/healthz");
+    let mut client = Client::new(&target, Duration::from_secs(5));
+    let deadline = Instant::now() + START_TIMEOUT;
+    loop {
+        let answer = client.send(&request);
+        if matches!(answer, Ok(Reply { status: 200, .. })) {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            let body = String::from_utf8_lossy(client.body()).into_owned();
+            return Err(Error::new(format!(
+                "the service at {addr} did not become healthy in {START_TIMEOUT:?}: {}",
+                answer.map_or_else(|e| e.to_string(), |r| format!("{} {body}", r.status))
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// Starts a server on addresses it was given, and waits until each of `addrs` accepts.

