@@ -85,8 +85,10 @@ pub fn header_of<'a>(head: &'a str, name: &str) -> Option<&'a str> {
     headers_of(head, name).into_iter().next()
 }
 
-/// A Riak node over HTTP that answers `/ping` at once and every other request with 404 (no
-/// such contact) after `delay`, one connection per thread; it lives as long as the test.
+/// A Riak node over HTTP that answers `/ping` and the bucket's properties (`allow_mult` false,
+/// as on the default bucket type) at once, and every other request with Riak's own 404 (no
+/// such contact: text/plain `not found`) after `delay`, one connection per thread; it lives as
+/// long as the test.
 pub struct SlowStore {
     pub url: String,
     fetches: Arc<AtomicUsize>,
@@ -124,14 +126,17 @@ fn serve_slowly(mut stream: TcpStream, delay: Duration, fetches: &AtomicUsize) {
             }
             continue;
         };
-        let ping = pending.starts_with(b"GET /ping ");
+        let head = String::from_utf8_lossy(&pending[..end]).into_owned();
+        let target = head.split(' ').nth(1).unwrap_or("").to_string();
         pending.drain(..end + 4);
-        let answer: &[u8] = if ping {
+        let answer: &[u8] = if target == "/ping" {
             b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK"
+        } else if target.ends_with("/props") {
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 30\r\n\r\n{\"props\":{\"allow_mult\":false}}"
         } else {
             fetches.fetch_add(1, Ordering::SeqCst);
             std::thread::sleep(delay);
-            b"HTTP/1.1 404 Not Found\r\nContent-Length: 10\r\n\r\nnot found\n"
+            b"HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n\r\nnot found\n"
         };
         if stream.write_all(answer).is_err() {
             return;

@@ -41,7 +41,13 @@ impl Memcached {
             port,
             socket: None,
         };
-        mc.wait_ready(|| TcpStream::connect(("127.0.0.1", port)).is_ok())
+        // Ready only when the memcached on that port is this one: another test's server can
+        // take the port between the probe and our bind, and would otherwise be used in its
+        // place (its `stats` names its own pid).
+        let pid = mc.child.id();
+        mc.wait_ready(|| {
+            TcpStream::connect(("127.0.0.1", port)).is_ok_and(|s| stats_pid(s) == Some(pid))
+        })
     }
 
     /// Starts memcached on a Unix socket at `path` (`-s`) in a test's own folder.
@@ -123,6 +129,18 @@ fn spawn(args: &[&str]) -> Child {
                  (Debian package `memcached`; tools/test-deps.sh installs it)"
             )
         })
+}
+
+/// The pid a memcached reports in `stats`.
+fn stats_pid(mut stream: TcpStream) -> Option<u32> {
+    use std::io::{BufRead, BufReader, Write};
+    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    stream.write_all(b"stats\r\n").ok()?;
+    BufReader::new(stream)
+        .lines()
+        .map_while(Result::ok)
+        .take_while(|line| line != "END")
+        .find_map(|line| line.strip_prefix("STAT pid ")?.trim().parse().ok())
 }
 
 /// A port nothing listens on right now.
