@@ -5,7 +5,7 @@
 //! returned at once without asking another node; strict reads never miss during a restart.
 
 use crate::riak_support::*;
-use phonebook::store::riak::WriteMode;
+use phonebook::store::riak::{WriteMode, RETRY_PAUSE};
 use phonebook::store::Store;
 use riak_standin::{Fault, Standin, StandinOptions};
 use std::time::Duration;
@@ -110,7 +110,14 @@ fn with_no_other_node_a_not_now_answer_is_retried_then_is_503() {
         let node = Standin::start(StandinOptions::default()).unwrap();
         let store = store_on(api, &[&node], WriteMode::Blind, false);
         node.inject(fault("overload", 503, Some(2)));
+        let start = std::time::Instant::now();
         store.put(&person(1)).unwrap();
+        // Two pauses before the third try spare the struggling cluster: 25 ms, then 50 ms.
+        assert!(
+            start.elapsed() >= RETRY_PAUSE * 3,
+            "{api}: {:?}",
+            start.elapsed()
+        );
         node.inject(fault("all_nodes_down", 503, None));
         let err = store.get(&person(1).name).unwrap_err();
         assert_eq!(err.status(), 503, "{api}: {err}");
