@@ -83,6 +83,9 @@ fn a_node_that_starts_again_behind_pooled_connections_costs_no_request() {
             store.put(&person(i)).unwrap();
         }
         assert_eq!(states(&store), ["down", "up"], "{api}");
+        let health = store.health().detail;
+        let failures = |i: usize| health["nodes"][i]["failures"].as_u64().unwrap();
+        assert!(failures(0) >= 1 && failures(1) == 0, "{api}: {health}");
         assert!(used(&nodes[0]).len() <= 1, "{api}: {:?}", used(&nodes[0]));
     }
 }
