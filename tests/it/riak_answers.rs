@@ -51,6 +51,13 @@ fn a_starting_node_is_never_used_until_it_serves_a_get() {
             all_up(&store, Duration::from_secs(20)),
             "{api}: back once it serves"
         );
+        // Probed with a backoff (200 ms, doubling), not at every tick of the prober: about 3
+        // probes in its 1.5 s start-up phase.
+        let probes = starting.starting_requests().into_iter();
+        let probes = probes
+            .filter(|r| r.contains("phonebook-readiness-probe"))
+            .count();
+        assert!((1..=8).contains(&probes), "{api}: {probes} probes");
         let before = starting.served();
         for i in 0..20 {
             assert_eq!(
