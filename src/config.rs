@@ -84,7 +84,7 @@ impl ServerConfig {
 pub struct StoreConfig {
     pub url: StoreUrl,
     pub bucket: String,
-    /// Connect, read and write timeout for one store operation.
+    /// The deadline of one store request: connecting, sending and the whole answer.
     pub timeout: Duration,
     /// Sockets kept per Riak node (0: as many as worker threads).
     pub pool_size: usize,

@@ -5,7 +5,7 @@
 //! returned at once without asking another node; strict reads never miss during a restart.
 
 use crate::riak_support::*;
-use phonebook::store::riak::WriteMode;
+use phonebook::store::riak::{WriteMode, RETRY_PAUSE};
 use phonebook::store::Store;
 use riak_standin::{Fault, Standin, StandinOptions};
 use std::time::Duration;
@@ -51,6 +51,13 @@ fn a_starting_node_is_never_used_until_it_serves_a_get() {
             all_up(&store, Duration::from_secs(20)),
             "{api}: back once it serves"
         );
+        // Probed with a backoff (200 ms, doubling), not at every tick of the prober: about 3
+        // probes in its 1.5 s start-up phase.
+        let probes = starting.starting_requests().into_iter();
+        let probes = probes
+            .filter(|r| r.contains("phonebook-readiness-probe"))
+            .count();
+        assert!((1..=8).contains(&probes), "{api}: {probes} probes");
         let before = starting.served();
         for i in 0..20 {
             assert_eq!(
@@ -83,6 +90,9 @@ fn a_node_that_starts_again_behind_pooled_connections_costs_no_request() {
             store.put(&person(i)).unwrap();
         }
         assert_eq!(states(&store), ["down", "up"], "{api}");
+        let health = store.health().detail;
+        let failures = |i: usize| health["nodes"][i]["failures"].as_u64().unwrap();
+        assert!(failures(0) >= 1 && failures(1) == 0, "{api}: {health}");
         assert!(used(&nodes[0]).len() <= 1, "{api}: {:?}", used(&nodes[0]));
     }
 }
@@ -110,7 +120,14 @@ fn with_no_other_node_a_not_now_answer_is_retried_then_is_503() {
         let node = Standin::start(StandinOptions::default()).unwrap();
         let store = store_on(api, &[&node], WriteMode::Blind, false);
         node.inject(fault("overload", 503, Some(2)));
+        let start = std::time::Instant::now();
         store.put(&person(1)).unwrap();
+        // Two pauses before the third try spare the struggling cluster: 25 ms, then 50 ms.
+        assert!(
+            start.elapsed() >= RETRY_PAUSE * 3,
+            "{api}: {:?}",
+            start.elapsed()
+        );
         node.inject(fault("all_nodes_down", 503, None));
         let err = store.get(&person(1).name).unwrap_err();
         assert_eq!(err.status(), 503, "{api}: {err}");

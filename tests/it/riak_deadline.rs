@@ -4,13 +4,21 @@
 
 use crate::riak_support::*;
 use phonebook::store::riak::wire::read_frame;
-use phonebook::store::riak::WriteMode;
+use phonebook::store::riak::{Settings, WriteMode};
 use phonebook::store::Store;
 use riak_standin::{Standin, StandinOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+/// The tests' settings with a 500 ms deadline.
+fn deadline(write: WriteMode) -> Settings {
+    Settings {
+        timeout: Duration::from_millis(500),
+        ..settings(write, false)
+    }
+}
 
 /// A node that answers its first request with `answer`, one byte every 50 ms.
 fn trickler(answer: Vec<u8>, http: bool) -> String {
@@ -57,7 +65,7 @@ fn a_trickled_answer_ends_at_the_deadline() {
     );
     for (api, answer) in [("pbc", pbc_answer), ("http", http_answer.into_bytes())] {
         let addr = trickler(answer, api == "http");
-        let store = store_at(api, &[addr], WriteMode::Blind, false);
+        let store = store_at(api, &[addr], &deadline(WriteMode::Blind));
         let start = Instant::now();
         let result = store.get("Slow Sam");
         let took = start.elapsed();
@@ -98,7 +106,7 @@ fn a_write_that_timed_out_is_made_again_elsewhere_after_a_fresh_read() {
     let (silent, codes) = silent_on_put();
     let standin = Standin::start(StandinOptions::default()).unwrap();
     let addrs = [silent, standin.pbc_addr.to_string()];
-    let store = store_at("pbc", &addrs, WriteMode::ReadFirst, false);
+    let store = store_at("pbc", &addrs, &deadline(WriteMode::ReadFirst));
     let before = standin.served();
     store.put(&person(7)).unwrap();
     assert_eq!(

@@ -126,7 +126,7 @@ fn run(tag: &str, api: &str, store: &str) -> (Tally, Vec<String>) {
 #[test]
 fn a_node_restarted_under_load_fails_no_request_and_reads_no_false_404() {
     for api in APIS {
-        let (tally, asked) = run("restart", api, "");
+        let (tally, asked) = run("restart-load", api, "");
         eprintln!("{api}: restart under load: {tally:?}");
         assert!(
             tally.requests.load(Ordering::SeqCst) > 200,

@@ -242,21 +242,26 @@ pub fn riak_http(
     )
 }
 
-/// A store (no service around it) on these nodes through `api`, with a 500 ms deadline.
-pub fn store_on(api: &str, nodes: &[&Standin], write: WriteMode, notfound_ok: bool) -> Riak {
-    let addrs: Vec<String> = nodes.iter().map(|n| addr_of(n, api)).collect();
-    store_at(api, &addrs, write, notfound_ok)
-}
-
-/// A store on these addresses through `api`, with a 500 ms deadline.
-pub fn store_at(api: &str, addrs: &[String], write: WriteMode, notfound_ok: bool) -> Riak {
-    let settings = Settings {
+/// Store settings for the tests: these write and read modes, a 5 s deadline (generous: a
+/// loaded machine must not fail a test by a timeout it does not test), 4 sockets per node.
+pub fn settings(write: WriteMode, notfound_ok: bool) -> Settings {
+    Settings {
         write,
         notfound_ok,
-        ..Settings::new("phonebook", Duration::from_millis(500), 4)
-    };
+        ..Settings::new("phonebook", Duration::from_secs(5), 4)
+    }
+}
+
+/// A store (no service around it) on these nodes through `api`.
+pub fn store_on(api: &str, nodes: &[&Standin], write: WriteMode, notfound_ok: bool) -> Riak {
+    let addrs: Vec<String> = nodes.iter().map(|n| addr_of(n, api)).collect();
+    store_at(api, &addrs, &settings(write, notfound_ok))
+}
+
+/// A store on these addresses through `api`.
+pub fn store_at(api: &str, addrs: &[String], settings: &Settings) -> Riak {
     let api = if api == "pbc" { Api::Pbc } else { Api::Http };
-    Riak::open(api, addrs, &settings)
+    Riak::open(api, addrs, settings)
 }
 
 /// The state (`up`/`down`) of each node in a store's health details.

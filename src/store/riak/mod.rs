@@ -51,6 +51,7 @@ use crate::contact::Contact;
 use crate::error::Error;
 use crate::store::{Health, Store};
 use nodes::Nodes;
+pub use nodes::RETRY_PAUSE;
 use std::time::Duration;
 
 /// Why one operation on one node failed; `answers.rs` sorts Riak's error answers into these.
