@@ -42,13 +42,16 @@ for row in "${rows[@]}"; do
         sleep 0.2
     done
 done
-ab_line() { awk '/Requests per second/ {r=$4} /Failed requests/ {f=$3} /Keep-Alive requests/ {k=$3}
-                 END {printf "%10s req/s  failed %s  kept-alive %s\n", r, f, (k == "" ? 0 : k)}'; }
+ab_line() { awk '/Complete requests/ {c=$3} /Requests per second/ {r=$4} /Failed requests/ {f=$3}
+                 /Keep-Alive requests/ {k=$3}
+                 END {printf "%10s req/s  complete %s  failed %s  kept-alive %s\n", r, c, f, (k == "" ? 0 : k)}'; }
 for row in "${rows[@]}"; do
     name=${row%%:*}; p=$(eval echo "\$port_$name")
     url="http://127.0.0.1:$p/contacts/John%20Doe"
-    echo "$name ab -k:    $(ab -k -q -s 10 -n "$requests" -c 16 "$url" 2>&1 | ab_line)"
-    echo "$name ab:       $(ab -q -s 10 -n "$requests" -c 16 "$url" 2>&1 | ab_line)"
+    # -t bounds each ab run (it then reports what it completed); -n after it sets the count.
+    limit=$((secs * 3))
+    echo "$name ab -k:    $(ab -k -q -s 10 -t "$limit" -n "$requests" -c 16 "$url" 2>&1 | ab_line)"
+    echo "$name ab:       $(ab -q -s 10 -t "$limit" -n "$requests" -c 16 "$url" 2>&1 | ab_line)"
     echo "$name wrk:      $(wrk -t2 -c16 -d"${secs}s" "$url" | awk '/Requests\/sec/ {print $2 " req/s"}')"
 done
 for row in "${rows[@]}"; do
