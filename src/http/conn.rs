@@ -123,8 +123,8 @@ fn client_gone(stream: &TcpStream) -> bool {
 
 /// Writes all of `bytes` within `limit` in all, whatever the client's reading pace.
 pub fn write_all(stream: &TcpStream, mut bytes: &[u8], limit: Duration) -> std::io::Result<()> {
-    // The socket's write timeout is `limit` already, so an answer that goes out in one write
-    // (nearly all of them) costs no system call to set it.
+    // The caller set the socket's write timeout to `limit`, so an answer that goes out in one
+    // write (nearly all of them) costs no system call to set it.
     let deadline = Instant::now() + limit;
     let mut shortened = false;
     let result = loop {

@@ -1,17 +1,26 @@
 //! The `Date` header every answer carries (RFC 9110 §6.6.1), formatted once per second.
 //!
-//! Formatting a date per request would cost more than the rest of the head, so each thread keeps
-//! the text for the current second and formats it again only when the second changes (the way
-//! hyper does). Written by hand: the IMF-fixdate format is one line of arithmetic.
+//! Formatting a date per request would cost more than the rest of the head, so the text of the
+//! current second is formatted once, when the second changes, into a shared cache; each thread
+//! keeps a copy and looks at the shared one (under a lock) only when its copy is from an older
+//! second, so a short-lived connection thread does not format a date of its own. Written by
+//! hand: the IMF-fixdate format is one line of arithmetic.
 
 use std::cell::RefCell;
+use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// `Sun, 06 Nov 1994 08:49:37 GMT` is 29 bytes.
 const LEN: usize = 29;
 
+/// A second and its date text.
+type Dated = (u64, [u8; LEN]);
+
+/// The date of the latest second any thread asked for.
+static SHARED: Mutex<Dated> = Mutex::new((u64::MAX, [0; LEN]));
+
 thread_local! {
-    static CACHED: RefCell<(u64, [u8; LEN])> = const { RefCell::new((u64::MAX, [0; LEN])) };
+    static COPY: RefCell<Dated> = const { RefCell::new((u64::MAX, [0; LEN])) };
 }
 
 /// Appends the current date in the IMF-fixdate format.
@@ -19,12 +28,16 @@ pub fn append(out: &mut Vec<u8>) {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    CACHED.with(|cached| {
-        let mut cached = cached.borrow_mut();
-        if cached.0 != now {
-            *cached = (now, format(now));
+    COPY.with(|copy| {
+        let mut copy = copy.borrow_mut();
+        if copy.0 != now {
+            let mut shared = SHARED.lock().unwrap_or_else(|e| e.into_inner());
+            if shared.0 != now {
+                *shared = (now, format(now));
+            }
+            *copy = *shared;
         }
-        out.extend_from_slice(&cached.1);
+        out.extend_from_slice(&copy.1);
     });
 }
 

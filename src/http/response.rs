@@ -1,8 +1,9 @@
-//! An HTTP response, and writing it to the wire in one piece.
+//! An HTTP response, and its bytes on the wire in one piece.
 //!
-//! Every response carries `Date` (RFC 9110 §6.6.1) and `X-Content-Type-Options: nosniff`; HTML ones also carry a strict
-//! Content-Security-Policy (no scripts at all, styles and form posts to this origin only), so
-//! even a name that slipped past escaping could not run.
+//! Every response carries `Date` (RFC 9110 §6.6.1) and `X-Content-Type-Options: nosniff`; HTML
+//! ones also carry a strict Content-Security-Policy (no scripts at all, styles and form posts to
+//! this origin only), so even a name that slipped past escaping could not run. What an answer
+//! says about its connection (`Persist`) is decided by the connection's thread.
 
 use crate::error::Error;
 use crate::http::date;

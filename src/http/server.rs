@@ -197,7 +197,9 @@ fn refuse(stream: TcpStream, app: &App) {
     let response = Response::from_error(&Error::TooManyConnections);
     app.metrics().rejected(response.status);
     let bytes = response.encode(Persist::Close, false);
-    let _ = conn::write_all(&stream, &bytes, Duration::from_millis(100));
+    let limit = Duration::from_millis(100);
+    let _ = stream.set_write_timeout(Some(limit));
+    let _ = conn::write_all(&stream, &bytes, limit);
     let _ = stream.shutdown(Shutdown::Write);
     // Reads what the client already sent, without waiting (this is the accept thread), so that
     // closing does not reset the connection and destroy the answer.

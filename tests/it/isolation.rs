@@ -42,7 +42,8 @@ fn worst_health(svc: &Service) -> Duration {
 fn clients_that_never_read_hold_no_worker() {
     // Debug mode: one worker. Before, a worker wrote answers itself and stayed stuck in a
     // write to a client that did not read, for the write timeout (then 5 s) per answer.
-    let svc = service_with("hogs", "write_timeout_ms = 5000", None);
+    // The defaults: a write timeout of 5 s (the read timeout's, before).
+    let svc = service_with("hogs", "", None);
     let _hogs = hogs(&svc, 4);
     std::thread::sleep(Duration::from_millis(300));
     let worst = worst_health(&svc);
