@@ -5,9 +5,44 @@
 //! HTTP/1.1, `Connection` as a list of tokens over all its lines, and a `Content-Length` that is
 //! one run of ASCII digits on the raw bytes. Each rule that fails is a 400 (or 411 for chunked),
 //! and the connection is closed after it: a proxy in front might have read the head otherwise.
+//! The `Request` a head becomes, and the `Limits` it is read within, are defined here.
 
 use crate::error::Error;
-use crate::http::request::{Limits, Request};
+use std::time::Duration;
+
+/// A parsed request. Header names are lowercase.
+#[derive(Debug)]
+pub struct Request {
+    pub method: String,
+    /// The path without the query, still percent-encoded (`*` for `OPTIONS *`).
+    pub path: String,
+    /// The query string without `?` (empty when absent).
+    pub query: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// Whether the client wants the connection kept open after the response.
+    pub keep_alive: bool,
+    /// An HTTP/1.0 request: keeping its connection open must be announced in the answer.
+    pub http10: bool,
+}
+
+impl Request {
+    /// The first header with this (lowercase) name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Limits applied while reading.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_header_bytes: usize,
+    pub max_body_bytes: usize,
+    pub read_timeout: Duration,
+}
 
 /// Headers read at most; more is a 431.
 const MAX_HEADERS: usize = 64;

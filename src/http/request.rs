@@ -9,45 +9,12 @@
 
 use crate::error::Error;
 use crate::http::head;
+pub use crate::http::head::{Limits, Request};
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// A parsed request. Header names are lowercase.
-#[derive(Debug)]
-pub struct Request {
-    pub method: String,
-    /// The path without the query, still percent-encoded (`*` for `OPTIONS *`).
-    pub path: String,
-    /// The query string without `?` (empty when absent).
-    pub query: String,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-    /// Whether the client wants the connection kept open after the response.
-    pub keep_alive: bool,
-    /// An HTTP/1.0 request: keeping its connection open must be announced in the answer.
-    pub http10: bool,
-}
-
-impl Request {
-    /// The first header with this (lowercase) name.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// Limits applied while reading.
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    pub max_header_bytes: usize,
-    pub max_body_bytes: usize,
-    pub read_timeout: Duration,
-}
 
 /// A client socket, shared by its connection's thread and the server (which may shut it down
 /// to stop), and whether that thread is waiting for a request with nothing of it read yet.
