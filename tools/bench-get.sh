@@ -66,14 +66,16 @@ for r in $(seq "$rounds"); do
     done
 done
 echo
-# Every cached GET must have been a hit: a row of misses or errors would measure the store.
+# The cached rows must have been served by the cache: a row of misses or errors (more than one
+# in a hundred) would measure the store.
 for row in memcached-tcp:$on memcached-unix:$unix; do
     curl -sf "http://127.0.0.1:${row#*:}/metrics" | awk -v row="${row%:*}" '
         /^phonebook_cache_(hits|misses|errors)_total/ { n[$1] = $2 }
         END {
             printf "%s: %d hits, %d misses, %d errors\n", row, n["phonebook_cache_hits_total"],
                 n["phonebook_cache_misses_total"], n["phonebook_cache_errors_total"]
-            if (n["phonebook_cache_errors_total"] > 0 || n["phonebook_cache_hits_total"] == 0) {
+            hits = n["phonebook_cache_hits_total"]
+            if (hits == 0 || 100 * (n["phonebook_cache_misses_total"] + n["phonebook_cache_errors_total"]) > hits) {
                 print "the cache did not answer: these figures do not measure it"; exit 1
             }
         }'
