@@ -3,13 +3,13 @@
 # core), the bare tiny_http baseline, phonebook on the embedded store (cache off), and phonebook
 # with memcached in front (warm), reached over TCP and over a Unix socket; phonebook and
 # tiny_http in production mode with the same thread count, measured with wrk in alternating
-# rounds so that machine noise hits every row alike. Ratios are to the hyper ceiling. Also
-# samples phonebook's resident memory under load.
+# rounds so that machine noise hits every row alike. Ratios are to the hyper ceiling and to
+# tiny_http (the baseline the cache's goal is stated against). Also samples phonebook's
+# resident memory under load.
 #
 # wrk runs WRK_THREADS threads (default 2: one per core here) over THREADS connections.
 #
-#   tools/bench-get.sh [ROUNDS] [SECONDS] [THREADS] [WRK_THREADS]
-#                                                      (needs wrk, memcached, a release build)
+#   tools/bench-get.sh [ROUNDS] [SECONDS] [THREADS] [WRK_THREADS]      (needs wrk, memcached)
 set -euo pipefail
 rounds=${1:-3} secs=${2:-10} threads=${3:-16} wrk_threads=${4:-2}
 cd "$(dirname "$0")/.."
@@ -66,14 +66,16 @@ for r in $(seq "$rounds"); do
     done
 done
 echo
-# Every cached GET must have been a hit: a row of misses or errors would measure the store.
+# The cached rows must have been served by the cache: a row of misses or errors (more than one
+# in a hundred) would measure the store.
 for row in memcached-tcp:$on memcached-unix:$unix; do
     curl -sf "http://127.0.0.1:${row#*:}/metrics" | awk -v row="${row%:*}" '
         /^phonebook_cache_(hits|misses|errors)_total/ { n[$1] = $2 }
         END {
             printf "%s: %d hits, %d misses, %d errors\n", row, n["phonebook_cache_hits_total"],
                 n["phonebook_cache_misses_total"], n["phonebook_cache_errors_total"]
-            if (n["phonebook_cache_errors_total"] > 0 || n["phonebook_cache_hits_total"] == 0) {
+            hits = n["phonebook_cache_hits_total"]
+            if (hits == 0 || 100 * (n["phonebook_cache_misses_total"] + n["phonebook_cache_errors_total"]) > hits) {
                 print "the cache did not answer: these figures do not measure it"; exit 1
             }
         }'
@@ -86,6 +88,7 @@ for line in open(sys.argv[1]):
     rates.setdefault(row, []).append(float(rate))
 med = {row: statistics.median(v) for row, v in rates.items()}
 print("median req/s: " + ", ".join(f"{row} {m:.0f}" for row, m in med.items()))
-print("ratio to the hyper ceiling: " + ", ".join(
-    f"{row} {m / med['hyper']:.2f}" for row, m in med.items() if row != "hyper"))
+for base in ("hyper", "tiny_http"):
+    print(f"ratio to {base}: " + ", ".join(
+        f"{row} {m / med[base]:.2f}" for row, m in med.items() if row != base))
 PY

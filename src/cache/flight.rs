@@ -208,7 +208,7 @@ mod tests {
                 flights.run("k", || {
                     started.wait();
                     thread::sleep(Duration::from_millis(200));
-                    panic!("the store read panicked")
+                    panic!("a deliberate panic in a store read (this test expects it)")
                 })
             });
             started.wait();

@@ -3,17 +3,25 @@
 //! included.
 //!
 //! The store is the Riak stand-in behind a link that delays each request, so that a store read
-//! lasts long enough for all sixteen requests to arrive while it is in flight. Store reads are
+//! lasts long enough for all sixteen requests to arrive while it is in flight. And a read that
+//! starts after a write never gets the answer of a read that began before it. Store reads are
 //! counted twice, independently: the service's own `phonebook_store_duration_seconds_count
 //! {op="get"}` and the requests the stand-in served.
 
 use crate::memcached::Memcached;
 use crate::riak_support::cluster;
 use crate::support::*;
+use phonebook::app::App;
+use phonebook::cache::Cache;
+use phonebook::config::{CacheConfig, CacheUrl};
+use phonebook::contact::Contact;
+use phonebook::error::Error;
+use phonebook::store::{Health, Store};
+use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Barrier};
+use std::sync::{mpsc, Arc, Barrier, Mutex};
 use std::thread;
 use std::time::Duration;
 
@@ -157,4 +165,86 @@ fn pipe(mut from: TcpStream, mut to: TcpStream, delay: Duration) {
     }
     let _ = to.shutdown(std::net::Shutdown::Both);
     let _ = from.shutdown(std::net::Shutdown::Both);
+}
+
+/// A store in memory whose first read takes its answer at once but returns it only when the
+/// test says so: a read in flight across a write.
+struct HeldStore {
+    contacts: Mutex<HashMap<String, Contact>>,
+    /// The first read says it took its answer here, then waits for `hold`; later reads go
+    /// through.
+    started: mpsc::Sender<()>,
+    hold: Mutex<Option<mpsc::Receiver<()>>>,
+}
+
+impl Store for HeldStore {
+    fn get(&self, name: &str) -> Result<Option<Contact>, Error> {
+        let found = self.contacts.lock().unwrap().get(name).cloned();
+        let held = self.hold.lock().unwrap().take();
+        if let Some(release) = held {
+            self.started.send(()).unwrap();
+            release.recv_timeout(Duration::from_secs(30)).unwrap();
+        }
+        Ok(found)
+    }
+
+    fn put(&self, contact: &Contact) -> Result<(), Error> {
+        let mut contacts = self.contacts.lock().unwrap();
+        contacts.insert(contact.name.clone(), contact.clone());
+        Ok(())
+    }
+
+    fn list(&self, _: Option<&str>, _: &str, _: usize) -> Result<Vec<Contact>, Error> {
+        Ok(Vec::new())
+    }
+
+    fn health(&self) -> Health {
+        Health {
+            ok: true,
+            detail: serde_json::Value::Null,
+        }
+    }
+}
+
+#[test]
+fn a_read_that_starts_after_a_write_never_joins_a_read_from_before_it() {
+    let mc = Memcached::start();
+    let old = Contact::parse("Wes", "0401").unwrap();
+    let (release, held) = mpsc::channel();
+    let (started, read_started) = mpsc::channel();
+    let store = HeldStore {
+        contacts: Mutex::new(HashMap::from([("Wes".to_string(), old.clone())])),
+        started,
+        hold: Mutex::new(Some(held)),
+    };
+    let config = CacheConfig {
+        url: CacheUrl::Memcache(vec![format!("127.0.0.1:{}", mc.port)]),
+        ttl_secs: 10,
+        timeout: Duration::from_secs(2),
+        pool_size: 0,
+    };
+    let app = App::new(Box::new(store)).with_cache(Cache::open(&config, 4));
+    let new = Contact::parse("Wes", "0402").unwrap();
+    thread::scope(|s| {
+        // A miss whose store read took the old number and is still in flight.
+        let before = s.spawn(|| app.get("Wes").unwrap());
+        read_started.recv_timeout(Duration::from_secs(30)).unwrap();
+        app.put(&new).unwrap();
+        // The entry the write set is gone (evicted, expired, or the `set` failed): the next
+        // reader misses, and must read anew rather than join the read from before the write.
+        flush_cache(&mc);
+        let after = s.spawn(|| app.get("Wes").unwrap());
+        thread::sleep(Duration::from_millis(300));
+        release.send(()).unwrap();
+        assert_eq!(
+            after.join().unwrap(),
+            new,
+            "the read that started after the write"
+        );
+        assert_eq!(
+            before.join().unwrap(),
+            old,
+            "the read from before the write"
+        );
+    });
 }
