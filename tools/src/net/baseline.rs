@@ -7,6 +7,7 @@
 
 use crate::args;
 use crate::error::{Error, Result};
+use crate::net::BODY;
 use std::sync::Arc;
 
 const HELP: &str = "\
@@ -24,9 +25,6 @@ OPTIONS:
 
 Prints `baseline listening on http://ADDR` and serves until killed.
 ";
-
-/// The answer to every request: what `GET /contacts/John%20Doe` returns from the service.
-pub const BODY: &str = r#"{"name":"John Doe","number":"+358408053254"}"#;
 
 pub fn run(mut parser: lexopt::Parser) -> Result<()> {
     use lexopt::prelude::*;

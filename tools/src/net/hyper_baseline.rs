@@ -6,7 +6,7 @@
 //! crate only; the service itself stays synchronous.
 
 use crate::error::{Error, Result};
-use crate::net::baseline::BODY;
+use crate::net::BODY;
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;

@@ -5,3 +5,6 @@
 pub mod baseline;
 pub mod hyper_baseline;
 pub mod slowlink;
+
+/// The answer to every request: what `GET /contacts/John%20Doe` returns from the service.
+pub const BODY: &str = r#"{"name":"John Doe","number":"+358408053254"}"#;
