@@ -12,6 +12,7 @@ pub mod config;
 pub mod contact;
 pub mod error;
 pub mod http;
+pub mod httpdate;
 pub mod metrics;
 pub mod pool;
 pub mod store;

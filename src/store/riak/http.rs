@@ -10,7 +10,7 @@
 //! `X-Riak-Vclock` header text, sent back unchanged.
 
 use super::answers;
-use super::multipart::{boundary, http_date, multipart};
+use super::multipart::{boundary, multipart};
 use super::{Fail, Link, Object, Read, Sibling};
 use crate::url::{encode_bytes, encode_segment};
 use std::time::Duration;
@@ -224,6 +224,6 @@ fn header(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 fn last_modified(headers: &HeaderMap) -> u32 {
-    let secs = header(headers, "last-modified").and_then(|d| http_date(&d));
+    let secs = header(headers, "last-modified").and_then(|d| crate::httpdate::parse(&d));
     secs.unwrap_or(0)
 }

@@ -30,41 +30,40 @@ pub fn write(
         let bar = |s: &Summary| bar(s.config.to_string(), pick(s));
         summaries.iter().map(bar).collect()
     };
-    let title = format!(
-        "{}: peak throughput, closed loop (median, whisker: min–max)",
-        plan.name
-    );
-    let svg = chart::bars(
-        &title,
+    let chart = |file: &str, title: String, axis: &str, kind: Kind, rows: &[Bar]| {
+        let path = dir.join(file);
+        std::fs::write(&path, chart::bars(&title, axis, kind, rows))
+            .map_err(io_context(path.display()))
+    };
+    let name = &plan.name;
+    chart(
+        "throughput.svg",
+        format!("{name}: peak throughput, closed loop (median, whisker: min–max)"),
         "requests per second",
         Kind::Amount,
         &bars(|s| s.throughput),
-    );
-    std::fs::write(dir.join("throughput.svg"), svg)?;
+    )?;
     let how = match plan.load.rate {
         Some(rate) => format!("open loop at {} req/s", chart::number(rate)),
         None => "closed loop".into(),
     };
-    let title = format!(
-        "{}: p99 latency, {how} (median, whisker: min–max)",
-        plan.name
-    );
-    let svg = chart::bars(&title, "milliseconds", Kind::Amount, &bars(|s| s.p99()));
-    std::fs::write(dir.join("latency-p99.svg"), svg)?;
+    chart(
+        "latency-p99.svg",
+        format!("{name}: p99 latency, {how} (median, whisker: min–max)"),
+        "milliseconds",
+        Kind::Amount,
+        &bars(|s| s.p99()),
+    )?;
     let _ = std::fs::remove_file(dir.join("worth.svg"));
     if !worth.is_empty() {
         let rows: Vec<Bar> = worth.iter().map(|w| bar(w.label(), w.throughput)).collect();
-        let title = format!(
-            "{}: what each change is worth, peak throughput ratio",
-            plan.name
-        );
-        let svg = chart::bars(
-            &title,
+        chart(
+            "worth.svg",
+            format!("{name}: what each change is worth, peak throughput ratio"),
             "with ÷ without (median of per-run ratios, whisker: min–max)",
             Kind::Ratio,
             &rows,
-        );
-        std::fs::write(dir.join("worth.svg"), svg)?;
+        )?;
     }
     Ok(())
 }
