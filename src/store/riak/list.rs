@@ -1,11 +1,6 @@
-//! The list page (`GET /contacts`) on Riak: the `$key` secondary index gives the names in key
-//! order, a get per name gives the contacts.
-//!
-//! One range query with `max_results` (Riak answers the first keys in key order), then one get
-//! per key: a page costs 1 + limit operations and never lists the bucket; it needs a backend
-//! with 2i (leveled or eleveldb, not bitcask). Keys that are no names (other clients' keys that
-//! are not UTF-8) or were deleted since the index answered are skipped, and then the next index
-//! page is read, so a page is short only at the real end of the names.
+//! The list page (`GET /contacts`) on Riak: one `$key` index range query gives the names in
+//! key order, then a get per name; keys that are skipped make it read the next index page, so
+//! a page is short only at the real end. Why this way and what it needs: docs/riak.md.
 
 use super::Riak;
 use crate::contact::Contact;

@@ -1,51 +1,18 @@
 //! The Riak KV backend: the only module that speaks to Riak.
 //!
-//! Both of Riak's APIs sit behind the small internal `Link` trait (one node, one API:
-//! `pbc.rs` or `http.rs`), so the node logic in `nodes.rs` (round-robin, readiness, backoff,
-//! probes, retries) and the data logic here (layout, writes, siblings, listing) are written
-//! once. A trait object rather than an enum: the two links share no code and a call through a
-//! vtable costs nothing next to a network round trip. What an error answer means (retry
-//! elsewhere, or final) is decided in one place, `answers.rs`.
-//!
-//! Data layout, the same through both APIs: bucket `phonebook` (configurable) in the default
-//! bucket type; key = the name's UTF-8 bytes; value = the contact's JSON, content type
-//! `application/json`. A read checks that the stored name is the key.
-//!
-//! Reads use `notfound_ok=false` by default (`store.notfound_ok`): while a node restarts, empty
-//! fallback replicas then cannot make a contact that exists look missing; names that truly do
-//! not exist cost a slightly slower answer (every replica is asked).
-//!
-//! Writes (`store.write`): with `allow_mult=false` (the default bucket type) Riak resolves a
-//! write without a vclock by timestamp, newest wins, which is the phone book's overwrite rule:
-//! such a *blind* write is one request. With `allow_mult=true` every blind write would become a
-//! sibling, so the write first reads the key's vclock (a head-only read) and sends it back,
-//! replacing every value it saw. `auto` (the default) reads the bucket's properties at start-up
-//! and whenever a node comes back, and writes blind only once it knows `allow_mult=false`.
-//!
-//! A read that finds siblings resolves them (newest last-modified wins, in whole seconds as both
-//! APIs give it; ties go to the larger value; a sibling that is not a valid contact is skipped)
-//! and writes the winner back with the vclock that covers them all.
-//!
-//! Listing (`list.rs`) uses the `$key` secondary index, then one get per key.
+//! One node through one API is a `Link` (`pbc/` or `http/`), so the node logic (`nodes.rs`:
+//! round-robin, readiness, backoff, retries) and the data logic here (layout, write modes,
+//! siblings; the listing in `list.rs`) are written once; `errors.rs` says what an error answer
+//! means. A trait object rather than an enum: the two links share no code. The data layout,
+//! write modes, `notfound_ok` and sibling rule: docs/riak.md and docs/riak-cluster.md.
 
-mod answers;
-mod frame;
+mod errors;
 mod http;
 mod list;
-mod multipart;
 mod nodes;
 mod pbc;
-mod proto;
-mod replies;
 
-/// The Protocol Buffers wire format, exported on purpose for the codec tests, which check it
-/// byte for byte against captured Riak exchanges; nothing outside this module opens a socket
-/// to Riak with it.
-pub mod wire {
-    pub use super::frame::{decode, empty_frame, frame, read_frame};
-    pub use super::proto::*;
-    pub use super::replies::*;
-}
+pub use pbc::wire;
 
 use crate::contact::Contact;
 use crate::error::Error;
@@ -54,14 +21,13 @@ use nodes::Nodes;
 pub use nodes::RETRY_PAUSE;
 use std::time::Duration;
 
-/// Why one operation on one node failed; `answers.rs` sorts Riak's error answers into these.
+/// Why one operation on one node failed; `errors.rs` sorts Riak's error answers into these.
 #[derive(Debug)]
 pub(crate) enum Fail {
-    /// No usable answer (refused, reset, timed out, garbled): the node counts as down.
+    /// No usable answer (refused, reset, timed out, garbled), or the node does not serve data
+    /// yet (it is starting): the node counts as down until a probe get succeeds, and the
+    /// request goes to another node.
     Down(String),
-    /// The node answers but does not serve data yet (it is starting): down until a probe get
-    /// succeeds; the request goes to another node.
-    NotReady(String),
     /// The cluster cannot serve this request now (quorum, overload): retried, node stays up.
     Unavailable(String),
     /// The node answered with a final error: the request is not retried.

@@ -1,23 +1,9 @@
 //! The nodes of a Riak cluster: which are up, which one serves the next request, and retries.
 //!
-//! Requests go round-robin over the nodes that are up. A node that fails to connect, breaks
-//! mid-request, times out, or answers that it does not serve data yet (a starting node) is
-//! marked down at once (its idle sockets are dropped) and the request is retried on another
-//! node, up to [`ATTEMPTS`] in all. A request the cluster cannot serve now (quorum, overload) is
-//! retried on another node, or on the same one after [`RETRY_PAUSE`] when no other is up; the
-//! node stays up. A background prober reads a key from a down node after a backoff (doubling
-//! from [`FIRST_BACKOFF`] to [`MAX_BACKOFF`]) and marks it up only when that get succeeds (a
-//! starting node answers pings long before it serves data), then reads the bucket's properties
-//! again. So requests never pay for probing and the service recovers by itself. When no node
-//! is up, a request fails at once with `StoreUnavailable` (503) instead of waiting. A node
-//! whose sockets are all in use is only skipped for that request, never marked down.
-//!
-//! Worst cases, with `T` the store timeout: a dead node (refused or reset) costs a request
-//! almost nothing, since it moves on to the next node; a hung node costs the requests already
-//! sent to it one `T` each before they move on, and none after it is marked down; with every
-//! node hung, a request waits at most `min(nodes, ATTEMPTS) × T` before its 503.
-//! A node that keeps answering "unavailable" costs a request at most `ATTEMPTS` answers and
-//! `ATTEMPTS - 1` pauses.
+//! Round-robin over the nodes that are up; a node that fails or does not serve yet is marked
+//! down at once and the request moves on (up to [`ATTEMPTS`]); a background prober brings it
+//! back once a get succeeds, so requests never pay for probing. The rules and their worst
+//! cases: docs/riak.md and docs/riak-cluster.md.
 
 use super::{Api, Fail, Link};
 use crate::error::Error;
@@ -104,7 +90,7 @@ impl Nodes {
         Nodes { shared }
     }
 
-    /// Runs `op` on an up node. A node that is down or not ready is marked down and the request
+    /// Runs `op` on an up node. A node that is down (or does not serve yet) is marked down and the request
     /// moves to another node; an "unavailable" answer moves it too, or (no other node left)
     /// repeats it after a pause. A final Riak error is returned as [`Error::Store`] at once.
     pub fn run<T>(&self, op: impl Fn(&dyn Link) -> Result<T, Fail>) -> Result<T, Error> {
@@ -125,7 +111,7 @@ impl Nodes {
             match op(node.link.as_ref()) {
                 Ok(value) => return Ok(value),
                 Err(Fail::Riak(msg)) => return Err(Error::Store(msg)),
-                Err(Fail::Down(msg) | Fail::NotReady(msg)) => {
+                Err(Fail::Down(msg)) => {
                     node.mark_down(&msg);
                     last = Some(Fail::Down(msg));
                 }
@@ -133,7 +119,7 @@ impl Nodes {
             }
         }
         let why = match last {
-            Some(Fail::Down(m) | Fail::NotReady(m) | Fail::Unavailable(m) | Fail::Busy(m)) => m,
+            Some(Fail::Down(m) | Fail::Unavailable(m) | Fail::Busy(m)) => m,
             _ => "no Riak node is up".into(),
         };
         Err(Error::StoreUnavailable(why))
@@ -155,7 +141,7 @@ impl Nodes {
         for node in &self.shared.nodes {
             match self.shared.read_props(node.link.as_ref()) {
                 Ok(()) => return,
-                Err(Fail::Down(msg) | Fail::NotReady(msg)) => node.mark_down(&msg),
+                Err(Fail::Down(msg)) => node.mark_down(&msg),
                 Err(_) => {}
             }
         }
@@ -181,7 +167,7 @@ impl Nodes {
         let bucket = &self.shared.bucket;
         for node in &self.shared.nodes {
             if node.up.load(Ordering::Relaxed) {
-                if let Err(Fail::Down(msg) | Fail::NotReady(msg)) = node.link.probe(bucket) {
+                if let Err(Fail::Down(msg)) = node.link.probe(bucket) {
                     node.mark_down(&msg);
                 }
             }
@@ -251,13 +237,7 @@ impl Node {
                 self.up.store(true, Ordering::SeqCst);
                 true
             }
-            Err(
-                Fail::Down(msg)
-                | Fail::NotReady(msg)
-                | Fail::Unavailable(msg)
-                | Fail::Riak(msg)
-                | Fail::Busy(msg),
-            ) => {
+            Err(Fail::Down(msg) | Fail::Unavailable(msg) | Fail::Riak(msg) | Fail::Busy(msg)) => {
                 state.last_error = Some(msg);
                 state.backoff = (state.backoff * 2).min(MAX_BACKOFF);
                 state.next_probe = Instant::now() + state.backoff;

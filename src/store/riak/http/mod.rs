@@ -1,18 +1,14 @@
-//! One Riak node over its HTTP API, through one `ureq` agent shared by all nodes.
-//!
-//! The agent keeps connections alive (up to the pool size per node) and bounds every call, from
-//! connecting to the last byte of the body, by the store timeout (ureq's global timeout: one
-//! deadline per request). Objects live at `/buckets/{bucket}/keys/{key}` with the key
-//! percent-encoded. A 404 is "not found" only when Riak says so (text/plain `not found`, or a
-//! tombstone with `X-Riak-Deleted`, whose vclock is still kept for the next put); any other 404,
-//! such as the HTML page of a starting node's web server, is classified by `answers.rs`. A 300
-//! (siblings) is asked for as `multipart/mixed`, one part per sibling. The vclock travels as the
-//! `X-Riak-Vclock` header text, sent back unchanged.
+//! One Riak node over its HTTP API, through one `ureq` agent that all nodes share (it keeps the
+//! connections alive, and its global timeout is the one deadline of a request). A 404 is "not
+//! found" only when Riak says so; any other answer it did not expect goes to `errors.rs`.
+//! Siblings come as a `multipart/mixed` 300 (`multipart.rs`).
 
-use super::answers;
-use super::multipart::{boundary, multipart};
+mod multipart;
+
+use super::errors;
 use super::{Fail, Link, Object, Read, Sibling};
 use crate::url::{encode_bytes, encode_segment};
+use multipart::{boundary, multipart};
 use std::time::Duration;
 use ureq::http::{HeaderMap, Response};
 use ureq::Body;
@@ -83,7 +79,7 @@ impl HttpNode {
         let content_type = header(resp.headers(), "content-type").unwrap_or_default();
         let text = self.body(&mut resp).unwrap_or_default();
         let text = String::from_utf8_lossy(&text);
-        answers::http_error(&self.addr, status, &content_type, &text)
+        errors::http_error(&self.addr, status, &content_type, &text)
     }
 }
 
@@ -111,9 +107,9 @@ impl Link for HttpNode {
                 let body = self.body(&mut resp)?;
                 // A HEAD answer has no body to look at: Riak's own 404 is text/plain.
                 let riak = read.head && content_type.starts_with("text/plain");
-                if !(riak || answers::is_not_found(&content_type, &body, deleted)) {
+                if !(riak || errors::is_not_found(&content_type, &body, deleted)) {
                     let text = String::from_utf8_lossy(&body);
-                    return Err(answers::http_error(&self.addr, 404, &content_type, &text));
+                    return Err(errors::http_error(&self.addr, 404, &content_type, &text));
                 }
                 Vec::new()
             }

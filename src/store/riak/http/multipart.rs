@@ -1,9 +1,6 @@
-//! Reading Riak's HTTP answers for siblings: the `multipart/mixed` body of a 300 Multiple
-//! Choices (one part per sibling, each with its own headers), with each part's `Last-Modified`
-//! (parsed by `crate::httpdate`), which decides which sibling is newest.
-//!
-//! Hand-written because it is small and exact: a part is headers, a blank line and the value,
-//! between `--boundary` lines; tombstone parts (`X-Riak-Deleted`) are left out.
+//! The `multipart/mixed` body of Riak's 300 Multiple Choices: one part per sibling, each with
+//! its `Last-Modified` (which decides the newest); tombstone parts are left out. Hand-written
+//! because it is small and exact.
 
 use super::Sibling;
 

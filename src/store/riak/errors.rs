@@ -1,18 +1,7 @@
-//! What an error answer from Riak means for the request: the one place that classifies them.
-//!
-//! - **Not ready** (the node is up but its KV service is not registered yet: PBC `Unknown
-//!   message code: N` for a get or put, HTTP 404 that is not Riak's text/plain, e.g. the web
-//!   server's HTML page): the node is marked down until a probe get succeeds, and the request
-//!   goes to another node.
-//! - **Unavailable** (the cluster cannot serve this request now, the request itself is fine:
-//!   `timeout`, `insufficient_vnodes`, `all_nodes_down`, `overload`, an unsatisfied `r`/`w`/
-//!   `pr`/`pw`/`dw` quorum, HTTP 502/503/504, and HTTP 500 carrying one of those words or no
-//!   message at all, as the answer to a HEAD has none): the request is retried on another node
-//!   (or on the same one after a short pause), the node stays up; when every attempt is used up
-//!   the answer is 503, a reason to retry, not a result.
-//! - **Final** (everything else: `bad vclock`, `no_type`, a missing field, HTTP 400, 412, a
-//!   text/plain 404 that is not "not found", another 500): the request was wrong or the data is;
-//!   another node would answer the same, so the answer is 502 with Riak's message, at once.
+//! Riak's error answers, sorted into what they mean for the request: the one place that
+//! classifies them. A node that does not serve yet (starting) counts as down, an answer that
+//! means "not now" as unavailable, anything else as final. The classes and the answers in each:
+//! docs/riak-cluster.md, "Error answers".
 
 use super::Fail;
 
@@ -38,7 +27,7 @@ fn transient(text: &str) -> bool {
 pub(crate) fn pbc_error(addr: &str, msg: String) -> Fail {
     let msg = format!("{addr}: {msg}");
     if msg.contains("Unknown message code") {
-        Fail::NotReady(msg)
+        Fail::Down(msg)
     } else if transient(&msg) {
         Fail::Unavailable(msg)
     } else {
@@ -51,7 +40,7 @@ pub(crate) fn http_error(addr: &str, status: u16, content_type: &str, body: &str
     let msg = format!("{addr}: HTTP {status}: {}", body.trim());
     let riak_text = content_type.starts_with("text/plain");
     match status {
-        404 if !riak_text => Fail::NotReady(msg),
+        404 if !riak_text => Fail::Down(msg),
         502..=504 => Fail::Unavailable(msg),
         500 if transient(body) || body.trim().is_empty() => Fail::Unavailable(msg),
         _ => Fail::Riak(msg),
@@ -69,17 +58,17 @@ mod tests {
 
     fn class(fail: Fail) -> &'static str {
         match fail {
-            Fail::NotReady(_) => "not ready",
+            Fail::Down(_) => "down",
             Fail::Unavailable(_) => "unavailable",
             Fail::Riak(_) => "final",
-            Fail::Down(_) | Fail::Busy(_) => "other",
+            Fail::Busy(_) => "other",
         }
     }
 
     #[test]
     fn pbc_errors_fall_in_three_classes() {
         let cases = [
-            ("Unknown message code: 9", "not ready"),
+            ("Unknown message code: 9", "down"),
             ("timeout", "unavailable"),
             ("{insufficient_vnodes,0,need,2}", "unavailable"),
             ("all_nodes_down", "unavailable"),
@@ -97,7 +86,7 @@ mod tests {
     fn http_errors_fall_in_three_classes() {
         let html = "text/html";
         let text = "text/plain";
-        assert_eq!(class(http_error("n", 404, html, "<HTML>")), "not ready");
+        assert_eq!(class(http_error("n", 404, html, "<HTML>")), "down");
         assert_eq!(
             class(http_error("n", 404, text, "Unknown bucket type")),
             "final"

@@ -1,131 +1,30 @@
-//! Riak's Protocol Buffers transport: sockets that carry frames (`frame.rs`), and one node
-//! reached through a pool of them. Every request has
-//! one deadline, the store timeout: connecting, sending and reading the whole answer must all
-//! end by then (each read is given only the time left, so a node trickling bytes cannot stretch
-//! it), and a hung node costs one timeout, never a stuck worker. After any I/O or framing error
-//! the socket is in an unknown state: it is marked broken and closed, never returned to the
-//! pool. An `RpbErrorResp` is a complete answer: the socket stays good, and `answers.rs` says
-//! what Riak's message means.
+//! Riak's Protocol Buffers API: one node reached through a pool of sockets (`socket.rs`)
+//! that carry frames (`frame.rs`) of hand-written messages (`requests.rs`, `replies.rs`).
+//! Every request has one deadline, the store timeout; a socket that failed is never reused.
 
-use super::answers;
-use super::frame::{decode, frame, read_frame, time_left, Timed};
-use super::proto::{code, Content, GetReq, IndexReq, KeyReq, PutReq};
-use super::replies::{BucketResp, ErrorResp, KeysResp, ObjectResp};
+mod frame;
+mod replies;
+mod requests;
+mod socket;
+
+/// The wire format, exported on purpose (as `store::riak::wire`) for the codec tests, which
+/// check it byte for byte against captured Riak exchanges.
+pub mod wire {
+    pub use super::frame::{decode, empty_frame, frame, read_frame};
+    pub use super::replies::*;
+    pub use super::requests::*;
+}
+
+use super::errors;
 use super::{Fail, Link, Object, Read as ReadKey, Sibling};
-use crate::pool::{Connect, Pool, Pooled};
+use crate::pool::{Pool, Pooled};
+use frame::{decode, frame};
 use quick_protobuf::MessageRead;
-use std::io::{self, BufReader, Write};
-use std::net::{TcpStream, ToSocketAddrs};
+use replies::{BucketResp, KeysResp, ObjectResp};
+use requests::{code, Content, GetReq, IndexReq, KeyReq, PutReq};
+use socket::{CallError, Connector, Unreachable};
+use std::io;
 use std::time::{Duration, Instant};
-
-/// An open socket to one node.
-pub struct PbcSocket {
-    stream: BufReader<TcpStream>,
-    /// Calls answered on this socket: a socket with none is fresh from `connect`.
-    answered: u64,
-}
-
-impl PbcSocket {
-    /// Connects to `addr` (every address it resolves to, in turn) within `timeout`.
-    pub fn open(addr: &str, timeout: Duration) -> io::Result<PbcSocket> {
-        let mut last = io::Error::new(io::ErrorKind::NotFound, "no address");
-        for sa in addr.to_socket_addrs()? {
-            match TcpStream::connect_timeout(&sa, timeout) {
-                Ok(stream) => {
-                    // Requests are single small frames; waiting to coalesce them only adds delay.
-                    stream.set_nodelay(true)?;
-                    return Ok(PbcSocket {
-                        stream: BufReader::new(stream),
-                        answered: 0,
-                    });
-                }
-                Err(err) => last = err,
-            }
-        }
-        Err(last)
-    }
-
-    /// Sends one request frame and reads the answer, which must carry code `want` (or be an
-    /// `RpbErrorResp`), all by `deadline`. Returns the answer's body.
-    pub fn call(
-        &mut self,
-        request: &[u8],
-        want: u8,
-        deadline: Instant,
-    ) -> Result<Vec<u8>, CallError> {
-        // A request is one small frame: one write, given the time left.
-        let stream = self.stream.get_mut();
-        stream.set_write_timeout(Some(time_left(deadline)?))?;
-        stream.write_all(request)?;
-        let answer = self.receive(want, deadline);
-        self.answered += 1;
-        answer
-    }
-
-    /// Reads one more answer frame by `deadline` (for streamed answers such as a key listing).
-    pub fn receive(&mut self, want: u8, deadline: Instant) -> Result<Vec<u8>, CallError> {
-        let mut timed = Timed {
-            inner: &mut self.stream,
-            deadline,
-        };
-        let (got, body) = read_frame(&mut timed)?;
-        if got == want {
-            return Ok(body);
-        }
-        if got == code::ERROR_RESP {
-            let err: ErrorResp = decode(&body)?;
-            let msg = String::from_utf8_lossy(&err.errmsg).into_owned();
-            return Err(CallError::Riak(msg));
-        }
-        Err(CallError::Io(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("expected message code {want}, got {got}"),
-        )))
-    }
-}
-
-/// Why a call failed.
-#[derive(Debug)]
-pub enum CallError {
-    /// The socket or the bytes on it failed: the socket is unusable.
-    Io(io::Error),
-    /// Riak answered with `RpbErrorResp`: the socket is fine.
-    Riak(String),
-}
-
-impl From<io::Error> for CallError {
-    fn from(err: io::Error) -> CallError {
-        CallError::Io(err)
-    }
-}
-
-/// Opens sockets to one node for its pool.
-pub struct Connector {
-    pub addr: String,
-    pub timeout: Duration,
-}
-
-impl Connect for Connector {
-    type Socket = PbcSocket;
-    /// Fails with an [`Unreachable`] inside the error, which tells a node that cannot be reached
-    /// from a pool that had no free socket.
-    fn connect(&self) -> io::Result<PbcSocket> {
-        PbcSocket::open(&self.addr, self.timeout)
-            .map_err(|e| io::Error::new(e.kind(), Unreachable(e)))
-    }
-}
-
-/// A failed connection attempt, as opposed to waiting in vain for a pooled socket.
-#[derive(Debug)]
-pub struct Unreachable(pub io::Error);
-
-impl std::fmt::Display for Unreachable {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "connect: {}", self.0)
-    }
-}
-
-impl std::error::Error for Unreachable {}
 
 /// One node over Protocol Buffers: its address and its pool of sockets.
 pub(crate) struct PbcNode {
@@ -166,10 +65,10 @@ impl PbcNode {
                 }
                 Err(e) => return Err(Fail::Busy(format!("{addr}: no free socket: {e}"))),
             };
-            let reused = conn.answered > 0;
+            let reused = conn.reused();
             match conn.call(request, want, deadline) {
                 Ok(body) => return Ok(body),
-                Err(CallError::Riak(msg)) => return Err(answers::pbc_error(addr, msg)),
+                Err(CallError::Riak(msg)) => return Err(errors::pbc_error(addr, msg)),
                 Err(CallError::Io(err)) => {
                     conn.mark_broken();
                     let slow = matches!(

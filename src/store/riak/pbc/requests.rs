@@ -1,12 +1,8 @@
-//! The Riak Protocol Buffers messages phonebook uses, written by hand from riak_pb's
-//! `riak.proto` and `riak_kv.proto`, with quick-protobuf's reader and writer.
-//!
-//! Why by hand: the subset is small (a dozen messages), generated code would need a build step
-//! and a code generator, and hand-written structs can borrow the request fields (bucket, key,
-//! vclock) instead of copying them. Field numbers are Riak's; a field that is unset is not sent,
-//! so a request encodes byte for byte like the captures in `tests/data/riak/pbc.json`.
-//! Requests implement `MessageWrite` (body only, no length prefix: framing is `pbc.rs`'s job);
-//! the answers are in `replies.rs`. `Content` goes both ways.
+//! The Riak Protocol Buffers requests phonebook sends (and `Content`, which goes both ways),
+//! written by hand from riak_pb's `riak.proto` and `riak_kv.proto` for quick-protobuf: the
+//! subset is a dozen messages, and hand-written structs borrow their fields instead of copying
+//! them. An unset field is not sent, so a request encodes byte for byte like the captures in
+//! `tests/data/riak/pbc.json`. Bodies only: framing is `frame.rs`'s job.
 
 use quick_protobuf::sizeofs::{sizeof_len, sizeof_varint};
 use quick_protobuf::{BytesReader, MessageRead, MessageWrite, Result, Writer, WriterBackend};

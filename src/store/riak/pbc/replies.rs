@@ -1,11 +1,8 @@
-//! The Riak Protocol Buffers answers phonebook reads, written by hand from riak_pb's
-//! `riak.proto` and `riak_kv.proto` like the requests in `proto.rs`.
-//!
-//! Each implements quick-protobuf's `MessageRead` as one loop over the tags, keeping the fields
-//! it knows (by Riak's field numbers) and skipping the rest, so a newer Riak that adds fields
-//! still decodes. Two answers that share their fields share a struct.
+//! The Riak Protocol Buffers answers phonebook reads, written by hand like the requests in
+//! `requests.rs`. Each decodes the fields it knows by Riak's field numbers and skips the rest,
+//! so a newer Riak that adds fields still decodes.
 
-use super::proto::Content;
+use super::requests::Content;
 use quick_protobuf::{BytesReader, MessageRead, Result};
 
 /// `RpbGetResp` (code 10) and `RpbPutResp` (code 12): the same first two fields. No content

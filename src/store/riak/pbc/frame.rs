@@ -1,13 +1,9 @@
-//! Riak's Protocol Buffers framing, and reading a frame by a deadline.
-//!
-//! A frame is a 4-byte big-endian length (of the code byte plus the body), a 1-byte message
-//! code, then the protobuf body. A length is checked against [`MAX_FRAME`] before anything is
-//! allocated, so a corrupt or hostile peer cannot make us reserve gigabytes. [`Timed`] gives
-//! each read on a socket only the time left until the request's deadline, so a node trickling
-//! bytes cannot stretch a request past it.
+//! Riak's Protocol Buffers framing (a 4-byte length, a code byte, the body), and reading a
+//! frame by a deadline: a length is checked before anything is allocated, and each read on the
+//! socket gets only the time left, so a node trickling bytes cannot stretch a request.
 
-use super::proto;
 use super::replies;
+use super::requests;
 use quick_protobuf::{MessageRead, MessageWrite};
 use std::io::{self, BufReader, Read};
 use std::net::TcpStream;
@@ -23,7 +19,7 @@ pub fn frame<M: MessageWrite>(code: u8, msg: &M) -> Vec<u8> {
     let mut out = Vec::with_capacity(4 + len);
     out.extend_from_slice(&(len as u32).to_be_bytes());
     out.push(code);
-    out.extend_from_slice(&proto::encode(msg));
+    out.extend_from_slice(&requests::encode(msg));
     out
 }
 
