@@ -1,11 +1,14 @@
 //! Configuration: `phonebook.toml`, its defaults, and the command-line overrides on top.
 //!
-//! The file is parsed into plain "raw" structs that reject unknown keys (a typo must not be
-//! silently ignored), then checked and turned into typed values here, so that every invalid
-//! value stops start-up with one clear message and the rest of the program never re-checks.
+//! The file is parsed into "raw" structs that reject unknown keys (a typo must not be silently
+//! ignored) and whose `Default`s are the defaults, the one place they are written; then each
+//! value is checked once (the URLs by their backends' parsers), so an invalid one stops
+//! start-up with one clear message.
 
+use crate::cache::{self, CacheConfig};
 use crate::error::Error;
-pub use crate::store::riak::WriteMode;
+use crate::store::riak::WriteMode;
+use crate::store::{self, StoreConfig};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -22,37 +25,15 @@ pub enum Mode {
     Production,
 }
 
-/// Where contacts are kept.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StoreUrl {
-    /// `embedded:PATH`: a database file on local disk.
-    Embedded(PathBuf),
-    /// `pbc://host:port[,host:port...]`: Riak over Protocol Buffers (default port 8087).
-    RiakPbc(Vec<String>),
-    /// `http://host:port[,host:port...]`: Riak over HTTP (default port 8098).
-    RiakHttp(Vec<String>),
-}
-
-/// Which cache sits in front of the store.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CacheUrl {
-    /// `off`: every read goes to the store.
-    Off,
-    /// `memcache://host:port[,host:port...]` (default port 11211), each as `host:port`; or
-    /// `memcache+unix:///path/to/memcached.sock`, one server, as its absolute path (a
-    /// `host:port` never starts with `/`, so the two cannot be confused).
-    Memcache(Vec<String>),
-}
-
 /// The whole configuration, checked.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     pub server: ServerConfig,
     pub store: StoreConfig,
     pub cache: CacheConfig,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerConfig {
     pub mode: Mode,
     /// Worker threads in production mode (debug mode always uses one).
@@ -80,30 +61,6 @@ impl ServerConfig {
     }
 }
 
-#[derive(Debug, Clone)]
-pub struct StoreConfig {
-    pub url: StoreUrl,
-    pub bucket: String,
-    /// The deadline of one store request: connecting, sending and the whole answer.
-    pub timeout: Duration,
-    /// Sockets kept per Riak node (0: as many as worker threads).
-    pub pool_size: usize,
-    /// How Riak writes go: blind, read-first, or blind when the bucket allows it.
-    pub write: WriteMode,
-    /// Riak's `notfound_ok` for reads (false: no false "not found" while a node restarts).
-    pub notfound_ok: bool,
-}
-
-#[derive(Debug, Clone)]
-pub struct CacheConfig {
-    pub url: CacheUrl,
-    pub ttl_secs: u32,
-    /// Connect, read and write timeout for one cache operation.
-    pub timeout: Duration,
-    /// Connections kept per memcached server (0: as many as worker threads).
-    pub pool_size: usize,
-}
-
 /// Values given on the command line; each one replaces the file's.
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
@@ -116,6 +73,7 @@ pub struct Overrides {
 }
 
 #[derive(Deserialize, Default)]
+#[cfg_attr(test, derive(serde::Serialize))]
 #[serde(deny_unknown_fields, default)]
 struct RawFile {
     server: RawServer,
@@ -124,6 +82,7 @@ struct RawFile {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(serde::Serialize))]
 #[serde(deny_unknown_fields, default)]
 struct RawServer {
     mode: String,
@@ -156,6 +115,7 @@ impl Default for RawServer {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(serde::Serialize))]
 #[serde(deny_unknown_fields, default)]
 struct RawStore {
     url: String,
@@ -180,6 +140,7 @@ impl Default for RawStore {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(serde::Serialize))]
 #[serde(deny_unknown_fields, default)]
 struct RawCache {
     url: String,
@@ -237,15 +198,15 @@ fn build(raw: RawFile, over: &Overrides) -> Result<Config, Error> {
         queue_timeout: millis("server.queue_timeout_ms", s.queue_timeout_ms)?,
     };
     let store = StoreConfig {
-        url: parse_store_url(over.store.as_deref().unwrap_or(&raw.store.url))?,
+        url: store::parse_url(over.store.as_deref().unwrap_or(&raw.store.url))?,
         bucket: parse_bucket(&raw.store.bucket)?,
         timeout: millis("store.timeout_ms", raw.store.timeout_ms)?,
         pool_size: raw.store.pool_size,
-        write: parse_write(&raw.store.write)?,
+        write: WriteMode::parse(&raw.store.write)?,
         notfound_ok: raw.store.notfound_ok,
     };
     let cache = CacheConfig {
-        url: parse_cache_url(over.cache.as_deref().unwrap_or(&raw.cache.url))?,
+        url: cache::parse_url(over.cache.as_deref().unwrap_or(&raw.cache.url))?,
         ttl_secs: positive("cache.ttl_secs", raw.cache.ttl_secs as usize, 30 * 86_400)? as u32,
         timeout: millis("cache.timeout_ms", raw.cache.timeout_ms)?,
         pool_size: raw.cache.pool_size,
@@ -255,17 +216,6 @@ fn build(raw: RawFile, over: &Overrides) -> Result<Config, Error> {
         store,
         cache,
     })
-}
-
-fn parse_write(text: &str) -> Result<WriteMode, Error> {
-    match text {
-        "auto" => Ok(WriteMode::Auto),
-        "blind" => Ok(WriteMode::Blind),
-        "read-first" => Ok(WriteMode::ReadFirst),
-        other => Err(Error::Config(format!(
-            "store.write must be \"auto\", \"blind\" or \"read-first\", not {other:?}"
-        ))),
-    }
 }
 
 fn parse_mode(text: &str) -> Result<Mode, Error> {
@@ -306,133 +256,9 @@ fn parse_bucket(bucket: &str) -> Result<String, Error> {
     Ok(bucket.to_string())
 }
 
-/// Parses `embedded:PATH`, `pbc://host:port,...` or `http://host:port,...`.
-pub fn parse_store_url(url: &str) -> Result<StoreUrl, Error> {
-    if let Some(path) = url.strip_prefix("embedded:") {
-        if path.is_empty() {
-            return Err(Error::Config("embedded: needs a file path".into()));
-        }
-        return Ok(StoreUrl::Embedded(PathBuf::from(path)));
-    }
-    if let Some(hosts) = url.strip_prefix("pbc://") {
-        return Ok(StoreUrl::RiakPbc(parse_hosts(url, hosts, 8087)?));
-    }
-    if let Some(hosts) = url.strip_prefix("http://") {
-        return Ok(StoreUrl::RiakHttp(parse_hosts(url, hosts, 8098)?));
-    }
-    Err(Error::Config(format!(
-        "store URL {url:?} must start with embedded:, pbc:// or http://"
-    )))
-}
-
-/// Parses `off`, `memcache://host:port,...` or `memcache+unix:///path`.
-pub fn parse_cache_url(url: &str) -> Result<CacheUrl, Error> {
-    if url == "off" {
-        return Ok(CacheUrl::Off);
-    }
-    if let Some(hosts) = url.strip_prefix("memcache://") {
-        return Ok(CacheUrl::Memcache(parse_hosts(url, hosts, 11211)?));
-    }
-    if let Some(path) = url.strip_prefix("memcache+unix://") {
-        return Ok(CacheUrl::Memcache(vec![parse_socket_path(url, path)?]));
-    }
-    Err(Error::Config(format!(
-        "cache URL {url:?} must be off, memcache://host:port or memcache+unix:///path"
-    )))
-}
-
-/// Longest Unix socket path Linux takes (`sun_path` is 108 bytes, with the final NUL).
-const MAX_SOCKET_PATH: usize = 107;
-
-/// Checks the path of a `memcache+unix://` URL: absolute, one socket, short enough.
-fn parse_socket_path(url: &str, path: &str) -> Result<String, Error> {
-    let bad = |why: &str| {
-        Error::Config(format!(
-            "{url:?}: {why} (e.g. memcache+unix:///run/memcached/memcached.sock)"
-        ))
-    };
-    if !path.starts_with('/') || path.ends_with('/') {
-        return Err(bad("needs the absolute path of memcached's socket"));
-    }
-    if path.contains([',', '\0']) {
-        return Err(bad("takes one socket path"));
-    }
-    if path.len() > MAX_SOCKET_PATH {
-        return Err(bad(&format!(
-            "a socket path is at most {MAX_SOCKET_PATH} bytes"
-        )));
-    }
-    Ok(path.to_string())
-}
-
-/// Splits `host[:port],host[:port]` into `host:port` strings, filling in the default port.
-fn parse_hosts(url: &str, hosts: &str, default_port: u16) -> Result<Vec<String>, Error> {
-    let bad = |why: &str| Error::Config(format!("{url:?}: {why}"));
-    let mut out = Vec::new();
-    for item in hosts.trim_end_matches('/').split(',') {
-        let item = item.trim();
-        let (host, port) = match item.rsplit_once(':') {
-            Some((h, p)) if !h.ends_with(':') => {
-                (h, p.parse::<u16>().map_err(|_| bad("bad port"))?)
-            }
-            _ => (item, default_port),
-        };
-        if host.is_empty() || port == 0 || host.contains(['/', '@', '?', ' ']) {
-            return Err(bad("each node must be host[:port]"));
-        }
-        out.push(format!("{host}:{port}"));
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn urls_parse_with_default_ports() {
-        assert_eq!(
-            parse_store_url("pbc://a,b:9000").unwrap(),
-            StoreUrl::RiakPbc(vec!["a:8087".into(), "b:9000".into()])
-        );
-        assert_eq!(
-            parse_store_url("http://127.0.0.1").unwrap(),
-            StoreUrl::RiakHttp(vec!["127.0.0.1:8098".into()])
-        );
-        assert_eq!(
-            parse_cache_url("memcache://localhost").unwrap(),
-            CacheUrl::Memcache(vec!["localhost:11211".into()])
-        );
-        assert_eq!(
-            parse_cache_url("memcache+unix:///run/memcached/memcached.sock").unwrap(),
-            CacheUrl::Memcache(vec!["/run/memcached/memcached.sock".into()])
-        );
-        let long = format!("memcache+unix:///{}", "s".repeat(107));
-        for bad in [
-            "memcache+unix://",
-            "memcache+unix://run/memcached.sock",
-            "memcache+unix:///run/",
-            "memcache+unix:///a.sock,/b.sock",
-            long.as_str(),
-            "memcache+tcp://a",
-        ] {
-            let err = parse_cache_url(bad).unwrap_err().to_string();
-            assert!(err.contains("memcache+unix:///"), "{bad}: {err}");
-        }
-        for bad in [
-            "riak://x",
-            "pbc://",
-            "pbc://a:99999",
-            "http://a,,b",
-            "embedded:",
-            "memcache:",
-        ] {
-            assert!(
-                parse_store_url(bad).is_err() || parse_cache_url(bad).is_err(),
-                "{bad}"
-            );
-        }
-    }
 
     #[test]
     fn the_shipped_file_is_valid_and_overrides_win() {
@@ -447,6 +273,39 @@ mod tests {
         assert_eq!(config.cache.ttl_secs, 10);
         assert!(from_toml("[server]\nthreds = 3\n", &Overrides::default()).is_err());
         assert!(from_toml("[server]\nthreads = 0\n", &Overrides::default()).is_err());
+    }
+
+    #[test]
+    fn the_shipped_file_spells_out_the_defaults_key_for_key() {
+        let shipped = include_str!("../phonebook.toml");
+        let none = Overrides::default();
+        let empty = from_toml("", &none).unwrap();
+        assert_eq!(from_toml(shipped, &none).unwrap(), empty);
+        // And it names every key the code knows, each with the code's default.
+        let file: toml::Table = toml::from_str(shipped).unwrap();
+        assert_eq!(
+            serde_json::to_value(file).unwrap(),
+            serde_json::to_value(RawFile::default()).unwrap()
+        );
+    }
+
+    #[test]
+    fn each_url_is_read_by_its_backends_parser() {
+        let over = |store: &str, cache: &str| Overrides {
+            store: Some(store.into()),
+            cache: Some(cache.into()),
+            ..Overrides::default()
+        };
+        let config = from_toml("", &over("pbc://a", "memcache+unix:///m.sock")).unwrap();
+        assert_eq!(config.store.url, store::parse_url("pbc://a").unwrap());
+        assert_eq!(
+            config.cache.url,
+            cache::parse_url("memcache+unix:///m.sock").unwrap()
+        );
+        let err = from_toml("", &over("memcache://a", "off")).unwrap_err();
+        assert!(err.to_string().contains("store URL"), "{err}");
+        let err = from_toml("", &over("pbc://a", "pbc://a")).unwrap_err();
+        assert!(err.to_string().contains("cache URL"), "{err}");
     }
 
     #[test]

@@ -28,8 +28,8 @@ pub fn serve(config: &Config) -> Result<(), Error> {
     let store = store::open(&config.store, config.server.workers())?;
     let cache = cache::Cache::open(&config.cache, config.server.workers());
     match &config.cache.url {
-        config::CacheUrl::Off => log::info!("cache: off"),
-        config::CacheUrl::Memcache(addrs) => log::info!(
+        cache::CacheUrl::Off => log::info!("cache: off"),
+        cache::CacheUrl::Memcache(addrs) => log::info!(
             "cache: memcached at {} (entries live {} s)",
             addrs.join(", "),
             config.cache.ttl_secs

@@ -1,7 +1,9 @@
 //! Percent-encoding for URLs, in one place: the pages' links, the routes' redirects and the
 //! Riak HTTP client's paths all encode a name the same way (RFC 3986's unreserved characters
 //! stay as they are, every other byte is escaped), so a name round-trips through all of them.
+//! And the `host[:port],...` list that the Riak and memcached URLs share.
 
+use crate::error::Error;
 use percent_encoding::{percent_encode, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 /// Characters left as they are in a path segment or query value: RFC 3986 §2.3's unreserved.
@@ -29,6 +31,27 @@ pub fn encode_query(pairs: &[(&str, &str)]) -> String {
         .map(|(k, v)| format!("{k}={}", encode_segment(v)))
         .collect::<Vec<_>>()
         .join("&")
+}
+
+/// Splits `host[:port],host[:port]` (what follows a URL's scheme) into `host:port` strings,
+/// filling in the default port; `url` is the whole URL, for the message.
+pub fn parse_hosts(url: &str, hosts: &str, default_port: u16) -> Result<Vec<String>, Error> {
+    let bad = |why: &str| Error::Config(format!("{url:?}: {why}"));
+    let mut out = Vec::new();
+    for item in hosts.trim_end_matches('/').split(',') {
+        let item = item.trim();
+        let (host, port) = match item.rsplit_once(':') {
+            Some((h, p)) if !h.ends_with(':') => {
+                (h, p.parse::<u16>().map_err(|_| bad("bad port"))?)
+            }
+            _ => (item, default_port),
+        };
+        if host.is_empty() || port == 0 || host.contains(['/', '@', '?', ' ']) {
+            return Err(bad("each node must be host[:port]"));
+        }
+        out.push(format!("{host}:{port}"));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 //! operation, command and whole answer: a server that trickles its reply a byte at a time
 //! cannot hold a worker past it, as a timeout per `read` would.
 
+use crate::error::Error;
 use crate::pool::Connect;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -21,6 +22,30 @@ const MAX_LINE: u64 = 512;
 /// How far a socket timeout may be off the time left before it is set again: setting it costs
 /// a system call, and most operations are one write and one read well within the deadline.
 const SLACK: Duration = Duration::from_millis(1);
+
+/// Longest Unix socket path Linux takes (`sun_path` is 108 bytes, with the final NUL).
+const MAX_SOCKET_PATH: usize = 107;
+
+/// Checks the path of a `memcache+unix://` URL: absolute, one socket, short enough.
+pub(super) fn socket_path(url: &str, path: &str) -> Result<String, Error> {
+    let bad = |why: &str| {
+        Error::Config(format!(
+            "{url:?}: {why} (e.g. memcache+unix:///run/memcached/memcached.sock)"
+        ))
+    };
+    if !path.starts_with('/') || path.ends_with('/') {
+        return Err(bad("needs the absolute path of memcached's socket"));
+    }
+    if path.contains([',', '\0']) {
+        return Err(bad("takes one socket path"));
+    }
+    if path.len() > MAX_SOCKET_PATH {
+        return Err(bad(&format!(
+            "a socket path is at most {MAX_SOCKET_PATH} bytes"
+        )));
+    }
+    Ok(path.to_string())
+}
 
 /// Opens memcached connections with the configured timeouts.
 pub(super) struct Maker {

@@ -25,7 +25,6 @@
 //!
 //! **Single flight** (`flight`): the app's concurrent misses for one name share one store read.
 
-use crate::config::{CacheConfig, CacheUrl};
 use crate::contact::Contact;
 use crate::error::Error;
 use crate::pool::{Connect, Pool};
@@ -46,6 +45,45 @@ pub const WARN_EVERY: Duration = Duration::from_secs(10);
 const MAX_KEY: usize = 250;
 /// Bytes that may not appear in a key as they are (the text protocol splits on spaces).
 const UNSAFE: &AsciiSet = &CONTROLS.add(b' ').add(b'%');
+
+/// Which cache sits in front of the store: `cache.url`, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CacheUrl {
+    /// `off`: every read goes to the store.
+    Off,
+    /// `memcache://host:port[,host:port...]` (default port 11211), each as `host:port`; or
+    /// `memcache+unix:///path/to/memcached.sock`, one server, as its absolute path (a
+    /// `host:port` never starts with `/`, so the two cannot be confused).
+    Memcache(Vec<String>),
+}
+
+/// The `[cache]` settings, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheConfig {
+    pub url: CacheUrl,
+    pub ttl_secs: u32,
+    /// Connect, read and write timeout for one cache operation.
+    pub timeout: Duration,
+    /// Connections kept per memcached server (0: as many as worker threads).
+    pub pool_size: usize,
+}
+
+/// Parses `off`, `memcache://host:port,...` or `memcache+unix:///path`.
+pub fn parse_url(url: &str) -> Result<CacheUrl, Error> {
+    if url == "off" {
+        return Ok(CacheUrl::Off);
+    }
+    if let Some(hosts) = url.strip_prefix("memcache://") {
+        let hosts = crate::url::parse_hosts(url, hosts, 11211)?;
+        return Ok(CacheUrl::Memcache(hosts));
+    }
+    if let Some(path) = url.strip_prefix("memcache+unix://") {
+        return Ok(CacheUrl::Memcache(vec![memcached::socket_path(url, path)?]));
+    }
+    Err(Error::Config(format!(
+        "cache URL {url:?} must be off, memcache://host:port or memcache+unix:///path"
+    )))
+}
 
 /// What a cache operation came to. Failures are logged here; the caller counts them.
 #[derive(Debug, PartialEq, Eq)]

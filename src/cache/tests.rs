@@ -22,6 +22,50 @@ fn cache_on(addr: &str, pool_size: usize, timeout: Duration) -> Cache {
 }
 
 #[test]
+fn urls_parse_with_the_default_port_or_one_socket_path() {
+    assert_eq!(parse_url("off").unwrap(), CacheUrl::Off);
+    assert_eq!(
+        parse_url("memcache://localhost").unwrap(),
+        CacheUrl::Memcache(vec!["localhost:11211".into()])
+    );
+    assert_eq!(
+        parse_url("memcache+unix:///run/memcached/memcached.sock").unwrap(),
+        CacheUrl::Memcache(vec!["/run/memcached/memcached.sock".into()])
+    );
+}
+
+#[test]
+fn bad_urls_are_refused_with_what_is_wrong() {
+    let long = format!("memcache+unix:///{}", "s".repeat(107));
+    let unix = "(e.g. memcache+unix:///run/memcached/memcached.sock)";
+    let scheme = "must be off, memcache://host:port or memcache+unix:///path";
+    for (bad, why) in [
+        (
+            "memcache+unix://",
+            "needs the absolute path of memcached's socket",
+        ),
+        (
+            "memcache+unix://run/memcached.sock",
+            "needs the absolute path",
+        ),
+        ("memcache+unix:///run/", "needs the absolute path"),
+        ("memcache+unix:///a.sock,/b.sock", "takes one socket path"),
+        (long.as_str(), "a socket path is at most 107 bytes"),
+        ("memcache+tcp://a", scheme),
+        ("memcache:", scheme),
+        ("pbc://a", scheme),
+        ("memcache://", "each node must be host[:port]"),
+        ("memcache://a:99999", "bad port"),
+    ] {
+        let err = parse_url(bad).unwrap_err().to_string();
+        assert!(err.contains(why), "{bad}: {err}");
+        if bad.starts_with("memcache+unix://") {
+            assert!(err.contains(unix), "{bad}: {err}");
+        }
+    }
+}
+
+#[test]
 fn a_failed_server_is_skipped_for_the_backoff_then_probed_by_one_request() {
     let cache = cache_on("127.0.0.1:9", 1, Duration::from_millis(100));
     let server = &cache.servers[0];

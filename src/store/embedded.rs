@@ -22,6 +22,14 @@ const CONTACTS: TableDefinition<&str, &str> = TableDefinition::new("contacts");
 /// redb caches pages up to this size (its default is 1 GiB); plenty for a phone book.
 const CACHE_BYTES: usize = 16 * 1024 * 1024;
 
+/// The file of an `embedded:PATH` store URL (`path` is what follows the scheme).
+pub(crate) fn parse_path(path: &str) -> Result<PathBuf, Error> {
+    if path.is_empty() {
+        return Err(Error::Config("embedded: needs a file path".into()));
+    }
+    Ok(PathBuf::from(path))
+}
+
 /// A phone book in a single file.
 pub struct Embedded {
     db: Database,

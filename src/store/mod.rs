@@ -8,10 +8,37 @@
 pub mod embedded;
 pub mod riak;
 
-use crate::config::{StoreConfig, StoreUrl};
 use crate::contact::Contact;
 use crate::error::Error;
-use riak::{Api, Riak, Settings};
+use riak::{Api, Riak, Settings, WriteMode};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Where contacts are kept: `store.url`, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreUrl {
+    /// `embedded:PATH`: a database file on local disk.
+    Embedded(PathBuf),
+    /// `pbc://host:port[,host:port...]`: Riak over Protocol Buffers (default port 8087).
+    RiakPbc(Vec<String>),
+    /// `http://host:port[,host:port...]`: Riak over HTTP (default port 8098).
+    RiakHttp(Vec<String>),
+}
+
+/// The `[store]` settings, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreConfig {
+    pub url: StoreUrl,
+    pub bucket: String,
+    /// The deadline of one store request: connecting, sending and the whole answer.
+    pub timeout: Duration,
+    /// Sockets kept per Riak node (0: as many as worker threads).
+    pub pool_size: usize,
+    /// How Riak writes go: blind, read-first, or blind when the bucket allows it.
+    pub write: WriteMode,
+    /// Riak's `notfound_ok` for reads.
+    pub notfound_ok: bool,
+}
 
 /// What every backend offers. All methods are safe to call from many threads at once.
 pub trait Store: Send + Sync {
@@ -44,6 +71,23 @@ pub struct Health {
     pub detail: serde_json::Value,
 }
 
+/// Parses `embedded:PATH`, `pbc://host:port,...` or `http://host:port,...`: the scheme names
+/// the backend, which reads the rest.
+pub fn parse_url(url: &str) -> Result<StoreUrl, Error> {
+    if let Some(path) = url.strip_prefix("embedded:") {
+        return embedded::parse_path(path).map(StoreUrl::Embedded);
+    }
+    if let Some(hosts) = url.strip_prefix("pbc://") {
+        return riak::parse_nodes(url, hosts, Api::Pbc).map(StoreUrl::RiakPbc);
+    }
+    if let Some(hosts) = url.strip_prefix("http://") {
+        return riak::parse_nodes(url, hosts, Api::Http).map(StoreUrl::RiakHttp);
+    }
+    Err(Error::Config(format!(
+        "store URL {url:?} must start with embedded:, pbc:// or http://"
+    )))
+}
+
 /// Opens the store a URL names. Fails with [`Error::Config`] or [`Error::Io`] at start-up,
 /// never later. `workers` (the server's worker threads) sizes a Riak node's socket pool when
 /// `pool_size` is 0: one socket per worker, so no worker ever waits for one.
@@ -66,5 +110,44 @@ pub fn open(config: &StoreConfig, workers: usize) -> Result<Box<dyn Store>, Erro
         StoreUrl::Embedded(path) => Ok(Box::new(embedded::Embedded::open(path)?)),
         StoreUrl::RiakPbc(addrs) => riak(Api::Pbc, addrs),
         StoreUrl::RiakHttp(addrs) => riak(Api::Http, addrs),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_parse_with_default_ports() {
+        assert_eq!(
+            parse_url("pbc://a,b:9000").unwrap(),
+            StoreUrl::RiakPbc(vec!["a:8087".into(), "b:9000".into()])
+        );
+        assert_eq!(
+            parse_url("http://127.0.0.1").unwrap(),
+            StoreUrl::RiakHttp(vec!["127.0.0.1:8098".into()])
+        );
+        assert_eq!(
+            parse_url("embedded:data/x.redb").unwrap(),
+            StoreUrl::Embedded("data/x.redb".into())
+        );
+    }
+
+    #[test]
+    fn bad_urls_are_refused_with_what_is_wrong() {
+        for (bad, why) in [
+            ("riak://x", "must start with embedded:, pbc:// or http://"),
+            (
+                "memcache://a",
+                "must start with embedded:, pbc:// or http://",
+            ),
+            ("pbc://", "each node must be host[:port]"),
+            ("pbc://a:99999", "bad port"),
+            ("http://a,,b", "each node must be host[:port]"),
+            ("embedded:", "embedded: needs a file path"),
+        ] {
+            let err = parse_url(bad).unwrap_err().to_string();
+            assert!(err.contains(why), "{bad}: {err}");
+        }
     }
 }

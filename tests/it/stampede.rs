@@ -13,7 +13,7 @@ use crate::riak_support::cluster;
 use crate::support::*;
 use phonebook::app::App;
 use phonebook::cache::Cache;
-use phonebook::config::{CacheConfig, CacheUrl};
+use phonebook::cache::{CacheConfig, CacheUrl};
 use phonebook::contact::Contact;
 use phonebook::error::Error;
 use phonebook::store::{Health, Store};

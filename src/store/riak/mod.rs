@@ -111,6 +111,21 @@ pub enum Api {
     Http,
 }
 
+impl Api {
+    fn default_port(self) -> u16 {
+        match self {
+            Api::Pbc => 8087,
+            Api::Http => 8098,
+        }
+    }
+}
+
+/// The nodes of a `pbc://` or `http://` store URL (`hosts` is what follows the scheme), each as
+/// `host:port`, with the API's default port where none is given.
+pub(crate) fn parse_nodes(url: &str, hosts: &str, api: Api) -> Result<Vec<String>, Error> {
+    crate::url::parse_hosts(url, hosts, api.default_port())
+}
+
 /// How a put reaches Riak (`store.write`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteMode {
@@ -120,6 +135,20 @@ pub enum WriteMode {
     Blind,
     /// Read the vclock first, then write with it: two requests, never a sibling.
     ReadFirst,
+}
+
+impl WriteMode {
+    /// Parses `store.write`: `auto`, `blind` or `read-first`.
+    pub fn parse(text: &str) -> Result<WriteMode, Error> {
+        match text {
+            "auto" => Ok(WriteMode::Auto),
+            "blind" => Ok(WriteMode::Blind),
+            "read-first" => Ok(WriteMode::ReadFirst),
+            other => Err(Error::Config(format!(
+                "store.write must be \"auto\", \"blind\" or \"read-first\", not {other:?}"
+            ))),
+        }
+    }
 }
 
 /// How the store talks to the cluster.

@@ -8,7 +8,8 @@
 use crate::error::{Error, Result};
 use crate::experiment::plan::{Config, Plan};
 use crate::experiment::procs::{self, Proc};
-use phonebook::config::{parse_cache_url, parse_store_url, StoreUrl};
+use phonebook::cache::{parse_url as parse_cache_url, CacheUrl};
+use phonebook::store::{parse_url as parse_store_url, StoreUrl};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -158,8 +159,8 @@ impl Setup {
     /// memcached servers named by URL.
     fn external_cache(&mut self, url: &str, slow: bool) -> Result<String> {
         let nodes = match parse_cache_url(url)? {
-            phonebook::config::CacheUrl::Memcache(nodes) => nodes,
-            phonebook::config::CacheUrl::Off => Vec::new(),
+            CacheUrl::Memcache(nodes) => nodes,
+            CacheUrl::Off => Vec::new(),
         };
         self.memcached.extend(nodes.iter().cloned());
         Ok(format!("memcache://{}", self.hosts(&nodes, slow, "cache")?))
