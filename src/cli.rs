@@ -1,4 +1,5 @@
-//! The command line: `phonebook [OPTIONS]` serves; `--help` explains every option.
+//! The command line: `phonebook [OPTIONS]` serves; `--help` explains every option. The
+//! defaults it shows are `config.rs`'s (a test checks that they agree).
 
 use crate::config::Overrides;
 use crate::error::Error;
@@ -14,6 +15,7 @@ USAGE:
 OPTIONS (each overrides phonebook.toml):
     --config FILE      configuration file [default: phonebook.toml if present]
     --mode MODE        debug (one worker, every request logged) or production
+                       [default: debug]
     --threads N        worker threads in production mode [default: 16]
     --listen ADDR      address to listen on [default: 127.0.0.1:8080]
     --store URL        embedded:PATH, pbc://host:port[,host:port...] or
@@ -97,6 +99,49 @@ mod tests {
             Ok(Command::Help)
         ));
         assert!(HELP.contains("-V, --version"));
+    }
+
+    /// Each option's `[default: X]` in `HELP`, by option name.
+    fn help_defaults() -> Vec<(String, String)> {
+        let mut option = String::new();
+        let mut out = Vec::new();
+        for line in HELP.lines().map(str::trim) {
+            if line.starts_with("--") {
+                option = line.split_whitespace().next().unwrap().to_string();
+            }
+            if let Some((_, rest)) = line.split_once("[default: ") {
+                out.push((option.clone(), rest.trim_end_matches(']').to_string()));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_defaults_in_help_are_the_configs() {
+        let defaults = help_defaults();
+        let options: Vec<&str> = defaults.iter().map(|(o, _)| o.as_str()).collect();
+        let want = [
+            "--config",
+            "--mode",
+            "--threads",
+            "--listen",
+            "--store",
+            "--cache",
+        ];
+        assert_eq!(options, want);
+        let file = format!("{} if present", crate::config::DEFAULT_FILE);
+        assert_eq!(defaults[0].1, file);
+        // Giving every other default on the command line changes nothing.
+        let args: Vec<&str> = defaults[1..]
+            .iter()
+            .flat_map(|(o, v)| [o.as_str(), v.as_str()])
+            .collect();
+        let Ok(Command::Serve(over)) = parse_strs(&args) else {
+            panic!("{args:?}");
+        };
+        let given = crate::config::from_toml("", &over).unwrap();
+        let none = crate::config::from_toml("", &Overrides::default()).unwrap();
+        assert_eq!(given, none, "{args:?}");
     }
 
     #[test]
