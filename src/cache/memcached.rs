@@ -1,51 +1,17 @@
-//! One memcached connection speaking the text protocol: just the commands the cache uses.
-//!
-//! Each command goes out in one `write`; replies are read through a buffer, with a bound on
-//! every line and value, so a confused or hostile server can neither desynchronize us silently
-//! nor make us allocate much. Any reply we do not expect is an error, and the caller then closes
-//! the socket, since it may hold the rest of that reply.
-//!
-//! Over TCP or a Unix socket (an address starting with `/`). One deadline bounds each
-//! operation, command and whole answer: a server that trickles its reply a byte at a time
-//! cannot hold a worker past it, as a timeout per `read` would.
+//! One memcached connection speaking the text protocol: just the commands the cache uses,
+//! over TCP or a Unix socket (an address starting with `/`), each operation by one deadline
+//! (`stream.rs`). Every reply line and value is bounded, and any reply we do not expect is an
+//! error, after which the caller closes the socket: it may hold the rest of that reply.
 
-use crate::error::Error;
+use super::stream::{Stream, Timed};
 use crate::pool::Connect;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
-use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
 /// Our values are one contact as JSON (well under 1 KiB); anything larger is not ours.
 const MAX_VALUE: usize = 4096;
 const MAX_LINE: u64 = 512;
-/// How far a socket timeout may be off the time left before it is set again: setting it costs
-/// a system call, and most operations are one write and one read well within the deadline.
-const SLACK: Duration = Duration::from_millis(1);
-
-/// Longest Unix socket path Linux takes (`sun_path` is 108 bytes, with the final NUL).
-const MAX_SOCKET_PATH: usize = 107;
-
-/// Checks the path of a `memcache+unix://` URL: absolute, one socket, short enough.
-pub(super) fn socket_path(url: &str, path: &str) -> Result<String, Error> {
-    let bad = |why: &str| {
-        Error::Config(format!(
-            "{url:?}: {why} (e.g. memcache+unix:///run/memcached/memcached.sock)"
-        ))
-    };
-    if !path.starts_with('/') || path.ends_with('/') {
-        return Err(bad("needs the absolute path of memcached's socket"));
-    }
-    if path.contains([',', '\0']) {
-        return Err(bad("takes one socket path"));
-    }
-    if path.len() > MAX_SOCKET_PATH {
-        return Err(bad(&format!(
-            "a socket path is at most {MAX_SOCKET_PATH} bytes"
-        )));
-    }
-    Ok(path.to_string())
-}
 
 /// Opens memcached connections with the configured timeouts.
 pub(super) struct Maker {
@@ -105,88 +71,6 @@ impl Connect for Maker {
                 armed: [self.timeout; 2],
             }),
         })
-    }
-}
-
-/// A memcached connection over TCP or a Unix socket.
-enum Stream {
-    Tcp(TcpStream),
-    Unix(UnixStream),
-}
-
-impl Stream {
-    fn set_timeouts(&self, timeout: Duration) -> io::Result<()> {
-        self.set_timeout(Dir::Read, timeout)?;
-        self.set_timeout(Dir::Write, timeout)
-    }
-
-    fn set_timeout(&self, dir: Dir, timeout: Duration) -> io::Result<()> {
-        let timeout = Some(timeout);
-        match (self, dir) {
-            (Stream::Tcp(s), Dir::Read) => s.set_read_timeout(timeout),
-            (Stream::Tcp(s), Dir::Write) => s.set_write_timeout(timeout),
-            (Stream::Unix(s), Dir::Read) => s.set_read_timeout(timeout),
-            (Stream::Unix(s), Dir::Write) => s.set_write_timeout(timeout),
-        }
-    }
-}
-
-#[derive(Clone, Copy)]
-enum Dir {
-    Read = 0,
-    Write = 1,
-}
-
-/// A stream whose every read and write ends by the deadline of the operation in progress: one
-/// deadline for the whole command and its answer, however the server splits its reply.
-struct Timed {
-    stream: Stream,
-    deadline: Instant,
-    /// The read and write timeouts the socket has now.
-    armed: [Duration; 2],
-}
-
-impl Timed {
-    /// Sets the socket's timeout for `dir` to the time left, unless it is that within
-    /// [`SLACK`]; fails with `TimedOut` when no time is left.
-    fn arm(&mut self, dir: Dir) -> io::Result<()> {
-        let left = self.deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                "memcached did not answer in time",
-            ));
-        }
-        let armed = &mut self.armed[dir as usize];
-        if armed.abs_diff(left) > SLACK {
-            self.stream.set_timeout(dir, left)?;
-            *armed = left;
-        }
-        Ok(())
-    }
-}
-
-impl Read for Timed {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.arm(Dir::Read)?;
-        match &mut self.stream {
-            Stream::Tcp(s) => s.read(buf),
-            Stream::Unix(s) => s.read(buf),
-        }
-    }
-}
-
-impl Write for Timed {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.arm(Dir::Write)?;
-        match &mut self.stream {
-            Stream::Tcp(s) => s.write(buf),
-            Stream::Unix(s) => s.write(buf),
-        }
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
     }
 }
 
@@ -278,4 +162,90 @@ fn unexpected(what: &str) -> io::Error {
 }
 
 #[cfg(test)]
-mod tests;
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+    use std::thread;
+
+    /// A one-connection server that answers the first command with `reply`, then holds the
+    /// connection a while; a socket to it with a 2 s deadline.
+    fn answering(reply: &'static [u8]) -> McSocket {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut command = [0u8; 512];
+            let _ = conn.read(&mut command);
+            let _ = conn.write_all(reply);
+            thread::sleep(Duration::from_millis(500));
+        });
+        let timeout = Duration::from_secs(2);
+        let mut conn = Maker::new(&addr, timeout).connect().unwrap();
+        conn.until(Instant::now() + timeout);
+        conn
+    }
+
+    #[test]
+    fn replies_are_read_as_the_protocol_says_and_anything_else_is_an_error() {
+        let value = answering(b"VALUE pb:k 0 3\r\nabc\r\nEND\r\n").get("pb:k");
+        assert_eq!(value.unwrap(), Some(b"abc".to_vec()));
+        assert_eq!(answering(b"END\r\n").get("pb:k").unwrap(), None);
+        assert!(answering(b"STORED\r\n")
+            .store("set", "pb:k", "v", 10)
+            .unwrap());
+        assert!(!answering(b"NOT_STORED\r\n")
+            .store("add", "pb:k", "v", 10)
+            .unwrap());
+        answering(b"OK\r\n").flush_all().unwrap();
+        let wrong: [&'static [u8]; 5] = [
+            b"VALUE pb:other 0 3\r\nabc\r\nEND\r\n",
+            b"VALUE pb:k 0 5000\r\n",
+            b"VALUE pb:k 0 3\r\nabcd\r\nEND\r\n",
+            b"SERVER_ERROR out of memory\r\n",
+            b"END",
+        ];
+        for reply in wrong {
+            let err = answering(reply).get("pb:k").unwrap_err();
+            let kind = err.kind();
+            assert!(
+                kind == io::ErrorKind::InvalidData || kind == io::ErrorKind::TimedOut,
+                "{err}"
+            );
+        }
+        assert!(answering(b"ERROR\r\n")
+            .store("set", "pb:k", "v", 10)
+            .is_err());
+        assert!(answering(b"STORED\r\n").flush_all().is_err());
+    }
+
+    #[test]
+    fn a_server_silent_mid_answer_cannot_hold_an_operation_past_its_deadline() {
+        // The server answers one byte 1.8 s into a 2 s operation, then nothing: the socket's
+        // timeout must shrink to the time left, not restart with each byte.
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        // Left to end by itself: the test must not wait for its last sleep.
+        thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut command = [0u8; 64];
+            let _ = conn.read(&mut command);
+            thread::sleep(Duration::from_millis(1_800));
+            let _ = conn.write_all(b"V");
+            thread::sleep(Duration::from_millis(2_500));
+        });
+        let timeout = Duration::from_secs(2);
+        let mut conn = Maker::new(&addr, timeout).connect().unwrap();
+        let start = Instant::now();
+        let err = conn.until(start + timeout).get("pb:k").unwrap_err();
+        let took = start.elapsed();
+        assert!(
+            matches!(
+                err.kind(),
+                io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+            ),
+            "{err}"
+        );
+        // At the deadline, not 2 s after the byte (3.8 s).
+        assert!(took >= timeout && took < Duration::from_secs(3), "{took:?}");
+    }
+}

@@ -1,89 +1,31 @@
-//! The memcached cache: the only module that speaks to memcached.
-//!
-//! The cache-aside policy (what is read and written when) lives in `app.rs`; this module owns
-//! the wire protocol, the key scheme, which server holds a key, and failing open.
-//!
-//! **Wire.** A few lines of the memcached text protocol (`get`, `set`, `add`, `flush_all`, in
-//! the private `memcached` submodule) over TCP or Unix sockets from the FIFO pool, one command
-//! per `write`, each operation (connection, command and whole answer) within one deadline.
-//! The `memcache` crate was measured and left out: it has no TCP connect timeout, checks every
-//! connection out with an extra `version` round trip, writes each header field with its own
-//! syscall, runs three r2d2 threads per connection, and logs every failed connect at error
-//! level; a `get` took 3 to 9 times as long as with these few lines.
-//!
-//! **Keys.** `pb:` + the name with spaces, control characters, `%` and every non-ASCII byte
-//! percent-encoded: readable, and one-to-one. When that is longer than memcached's 250 bytes
-//! (long non-ASCII names), the key is `pb#` + the 128-bit FNV-1a hash of the name in hex. No
-//! scheme can be both bounded and one-to-one here (there are more valid names than 250-byte
-//! keys), so the value holds the whole contact and a read whose name differs is a miss: a
-//! hash collision costs a store read, never a wrong number.
-//!
-//! **Failing open.** Any error or timeout closes the socket, counts as a failed operation, and
-//! marks that server down for [`BACKOFF`]: requests skip it (answered from the store) until one
-//! request probes it again, so a dead memcached costs one timeout per second, not one per
-//! request. A warning is logged at most once per [`WARN_EVERY`].
-//!
-//! **Single flight** (`flight`): the app's concurrent misses for one name share one store read.
+//! The memcached cache: the only module that speaks to memcached. It owns the key scheme
+//! (`keys.rs`), which server holds a key, the text protocol (`memcached.rs`), and failing open:
+//! any error is a miss answered from the store, and the server is skipped for [`BACKOFF`]
+//! (`server.rs`). The cache-aside policy is `app.rs`'s; why and how: docs/cache.md.
 
 use crate::contact::Contact;
 use crate::error::Error;
-use crate::pool::{Connect, Pool};
+use crate::pool::Connect;
+use keys::{key, server_index};
 use memcached::Maker;
-use percent_encoding::{percent_encode, AsciiSet, CONTROLS};
+use server::McServer;
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 pub mod flight;
+mod keys;
 mod memcached;
+mod server;
+mod settings;
+mod stream;
+
+pub use settings::{parse_url, CacheConfig, CacheUrl};
 
 /// How long a server that failed is skipped before one request tries it again.
 pub const BACKOFF: Duration = Duration::from_secs(1);
 /// Cache warnings are logged at most this often; the others are counted.
 pub const WARN_EVERY: Duration = Duration::from_secs(10);
-/// memcached's key length limit.
-const MAX_KEY: usize = 250;
-/// Bytes that may not appear in a key as they are (the text protocol splits on spaces).
-const UNSAFE: &AsciiSet = &CONTROLS.add(b' ').add(b'%');
-
-/// Which cache sits in front of the store: `cache.url`, parsed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CacheUrl {
-    /// `off`: every read goes to the store.
-    Off,
-    /// `memcache://host:port[,host:port...]` (default port 11211), each as `host:port`; or
-    /// `memcache+unix:///path/to/memcached.sock`, one server, as its absolute path (a
-    /// `host:port` never starts with `/`, so the two cannot be confused).
-    Memcache(Vec<String>),
-}
-
-/// The `[cache]` settings, checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CacheConfig {
-    pub url: CacheUrl,
-    pub ttl_secs: u32,
-    /// Connect, read and write timeout for one cache operation.
-    pub timeout: Duration,
-    /// Connections kept per memcached server (0: as many as worker threads).
-    pub pool_size: usize,
-}
-
-/// Parses `off`, `memcache://host:port,...` or `memcache+unix:///path`.
-pub fn parse_url(url: &str) -> Result<CacheUrl, Error> {
-    if url == "off" {
-        return Ok(CacheUrl::Off);
-    }
-    if let Some(hosts) = url.strip_prefix("memcache://") {
-        let hosts = crate::url::parse_hosts(url, hosts, 11211)?;
-        return Ok(CacheUrl::Memcache(hosts));
-    }
-    if let Some(path) = url.strip_prefix("memcache+unix://") {
-        return Ok(CacheUrl::Memcache(vec![memcached::socket_path(url, path)?]));
-    }
-    Err(Error::Config(format!(
-        "cache URL {url:?} must be off, memcache://host:port or memcache+unix:///path"
-    )))
-}
 
 /// What a cache operation came to. Failures are logged here; the caller counts them.
 #[derive(Debug, PartialEq, Eq)]
@@ -107,13 +49,6 @@ pub struct Cache {
     unlogged: AtomicU64,
 }
 
-struct McServer {
-    addr: String,
-    pool: Pool<Maker>,
-    /// 0 when up; else skipped until this time (ms on the cache's clock).
-    down_until: AtomicU64,
-}
-
 impl Cache {
     /// The cache the configuration names, or `None` when it is off. Connects lazily: a
     /// memcached that is down at start-up is only a warning, later.
@@ -127,11 +62,7 @@ impl Cache {
         };
         let servers = addrs
             .iter()
-            .map(|addr| McServer {
-                addr: addr.clone(),
-                pool: Pool::new(Maker::new(addr, config.timeout), size),
-                down_until: AtomicU64::new(0),
-            })
+            .map(|addr| McServer::new(addr, size, config.timeout))
             .collect();
         Some(Cache {
             servers,
@@ -239,46 +170,6 @@ impl Cache {
     }
 }
 
-impl McServer {
-    /// Whether to try this server now: yes when up; when down, only for the one request that
-    /// claims the probe once the backoff is over.
-    fn usable(&self, now: u64) -> bool {
-        let until = self.down_until.load(Ordering::Relaxed);
-        until == 0
-            || (now >= until
-                && self
-                    .down_until
-                    .compare_exchange(
-                        until,
-                        now + backoff_ms(),
-                        Ordering::Relaxed,
-                        Ordering::Relaxed,
-                    )
-                    .is_ok())
-    }
-
-    /// Marks the server up; true when it was down (and that is logged).
-    fn up(&self) -> bool {
-        // Load first: a write on every operation would bounce the cache line between cores.
-        let back = self.down_until.load(Ordering::Relaxed) != 0
-            && self.down_until.swap(0, Ordering::Relaxed) != 0;
-        if back {
-            log::info!("cache: memcached {} answers again", self.addr);
-        }
-        back
-    }
-
-    fn down(&self, now: u64) {
-        self.down_until.store(now + backoff_ms(), Ordering::Relaxed);
-        // The idle sockets most likely point at the same dead or restarted process.
-        self.pool.clear();
-    }
-}
-
-fn backoff_ms() -> u64 {
-    BACKOFF.as_millis() as u64
-}
-
 /// Empties every configured memcached server (`flush_all`). For tools and operators.
 pub fn flush_all(config: &CacheConfig) -> Result<Vec<String>, Error> {
     let CacheUrl::Memcache(addrs) = &config.url else {
@@ -297,31 +188,6 @@ pub fn flush_all(config: &CacheConfig) -> Result<Vec<String>, Error> {
     Ok(addrs.clone())
 }
 
-/// The memcached key of a (validated) name; see the module documentation.
-pub fn key(name: &str) -> String {
-    let plain = format!("pb:{}", percent_encode(name.as_bytes(), UNSAFE));
-    if plain.len() <= MAX_KEY {
-        plain
-    } else {
-        format!("pb#{:032x}", fnv1a_128(name.as_bytes()))
-    }
-}
-
-/// FNV-1a, 128 bits: a fixed, documented function, so every phonebook process (of any build)
-/// derives the same keys.
-fn fnv1a_128(bytes: &[u8]) -> u128 {
-    const OFFSET: u128 = 0x6c62272e07bb014262b821756295c58d;
-    const PRIME: u128 = 0x0000000001000000000000000000013b;
-    bytes
-        .iter()
-        .fold(OFFSET, |h, &b| (h ^ b as u128).wrapping_mul(PRIME))
-}
-
-/// Which server holds a key: stable across processes, so all instances agree.
-fn server_index(key: &str, servers: usize) -> usize {
-    (fnv1a_128(key.as_bytes()) % servers as u128) as usize
-}
-
 /// The cached contact, if the value is one and is for this very name.
 fn decode(name: &str, value: &[u8]) -> Option<Contact> {
     serde_json::from_slice::<Contact>(value)
@@ -330,4 +196,88 @@ fn decode(name: &str, value: &[u8]) -> Option<Contact> {
 }
 
 #[cfg(test)]
-mod tests;
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::TcpListener;
+    use std::sync::Barrier;
+    use std::thread;
+
+    /// A cache on one memcached at `addr`. It connects lazily: tests that only look at its
+    /// state need nothing listening there.
+    fn cache_on(addr: &str, pool_size: usize, timeout: Duration) -> Cache {
+        let config = CacheConfig {
+            url: CacheUrl::Memcache(vec![addr.to_string()]),
+            ttl_secs: 10,
+            timeout,
+            pool_size,
+        };
+        Cache::open(&config, 4).expect("a cache")
+    }
+
+    #[test]
+    fn warnings_are_logged_once_per_interval_counting_the_others() {
+        let cache = cache_on("127.0.0.1:9", 1, Duration::from_millis(100));
+        let err = io::Error::other("refused");
+        let every = WARN_EVERY.as_millis() as u64;
+        assert_eq!(cache.warn("a", &err, 5_000), Some(0), "the first is logged");
+        assert_eq!(cache.warn("a", &err, 5_001), None);
+        assert_eq!(cache.warn("a", &err, 5_000 + every - 1), None);
+        assert_eq!(
+            cache.warn("a", &err, 5_000 + every),
+            Some(2),
+            "with the count"
+        );
+        assert_eq!(cache.warn("a", &err, 5_000 + every), None);
+    }
+
+    #[test]
+    fn the_clock_never_reads_zero() {
+        // 0 means "up" in `down_until` and "never" in `warned_at`.
+        let cache = cache_on("127.0.0.1:9", 1, Duration::from_millis(100));
+        assert!(cache.now_ms() >= 1);
+    }
+
+    #[test]
+    fn a_worker_that_waits_for_a_connection_is_counted() {
+        // One connection, held 200 ms by each `get` (the server answers a miss that late).
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        thread::spawn(move || {
+            let (conn, _) = listener.accept().unwrap();
+            let mut reader = BufReader::new(conn.try_clone().unwrap());
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 0) {
+                thread::sleep(Duration::from_millis(200));
+                if (&conn).write_all(b"END\r\n").is_err() {
+                    return;
+                }
+                line.clear();
+            }
+        });
+        let cache = cache_on(&addr, 1, Duration::from_secs(5));
+        assert_eq!(cache.pool_waits(), 0);
+        let start = Barrier::new(2);
+        thread::scope(|s| {
+            for _ in 0..2 {
+                s.spawn(|| {
+                    start.wait();
+                    assert_eq!(cache.get("Anna"), Outcome::Done(None));
+                });
+            }
+        });
+        assert!(
+            cache.pool_waits() >= 1,
+            "the second get waited for the first"
+        );
+    }
+
+    #[test]
+    fn a_value_for_another_name_is_a_miss() {
+        let contact = Contact::parse("Anna", "123").unwrap();
+        let json = contact.to_json();
+        assert_eq!(decode("Anna", json.as_bytes()), Some(contact));
+        assert_eq!(decode("Anne", json.as_bytes()), None);
+        assert_eq!(decode("Anna", b"garbage"), None);
+    }
+}
