@@ -1,6 +1,6 @@
 //! The Riak KV backend: the only module that speaks to Riak.
 //!
-//! One node through one API is a `Link` (`pbc/` or `http/`), so the node logic (`nodes.rs`:
+//! One node through one API is a `Link` (`link.rs`; `pbc/` or `http/`), so the node logic (`nodes.rs`:
 //! round-robin, readiness, backoff, retries) and the data logic here (layout, write modes,
 //! siblings; the listing in `list.rs`) are written once; `errors.rs` says what an error answer
 //! means. A trait object rather than an enum: the two links share no code. The data layout,
@@ -8,6 +8,7 @@
 
 mod errors;
 mod http;
+mod link;
 mod list;
 mod nodes;
 mod pbc;
@@ -17,6 +18,7 @@ pub use pbc::wire;
 use crate::contact::Contact;
 use crate::error::Error;
 use crate::store::{Health, Store};
+use link::{Link, Object, Read, Sibling};
 use nodes::Nodes;
 pub use nodes::RETRY_PAUSE;
 use std::time::Duration;
@@ -34,72 +36,6 @@ pub(crate) enum Fail {
     Riak(String),
     /// No socket to the node came free in time: the node is fine, another one may be less busy.
     Busy(String),
-}
-
-/// One value of a key as read: several when the key has siblings.
-#[derive(Debug, Clone)]
-pub(crate) struct Sibling {
-    pub value: Vec<u8>,
-    /// Last modified, in whole seconds since the Unix epoch: the precision both APIs give.
-    pub modified: u32,
-}
-
-/// A key as read: its vclock (also for a tombstone) and its live values.
-#[derive(Debug, Default)]
-pub(crate) struct Object {
-    pub vclock: Option<Vec<u8>>,
-    pub siblings: Vec<Sibling>,
-}
-
-/// How to read a key.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Read {
-    /// The vclock and metadata only (values may be empty).
-    pub head: bool,
-    /// Riak's `notfound_ok`: whether a replica's "not found" counts toward the read quorum.
-    pub notfound_ok: bool,
-}
-
-/// The key a readiness probe reads: any key will do, a get proves the KV service answers.
-const PROBE_KEY: &str = "phonebook-readiness-probe";
-
-/// One Riak node reached through one API. Every method is one request (or a short exchange).
-pub(crate) trait Link: Send + Sync {
-    /// Reads a key.
-    fn fetch(&self, bucket: &str, key: &str, read: Read) -> Result<Object, Fail>;
-    /// Writes a JSON value, replacing what `vclock` covers (a blind write without one).
-    fn store(
-        &self,
-        bucket: &str,
-        key: &str,
-        value: &[u8],
-        vclock: Option<&[u8]>,
-    ) -> Result<(), Fail>;
-    /// The bucket's `allow_mult` property.
-    fn allow_mult(&self, bucket: &str) -> Result<bool, Fail>;
-    /// At most `limit` keys in `min..=max`, in key order (a `$key` index range query).
-    fn key_range(
-        &self,
-        bucket: &str,
-        min: &[u8],
-        max: &[u8],
-        limit: u32,
-    ) -> Result<Vec<Vec<u8>>, Fail>;
-    /// Forgets idle connections (after the node was found down).
-    fn reset(&self);
-    /// How often a request waited for one of this node's pooled sockets (HTTP: not counted,
-    /// ureq's agent pools its own).
-    fn pool_waits(&self) -> u64 {
-        0
-    }
-    /// Whether the node serves data: a real get (a ping answers long before that).
-    fn probe(&self, bucket: &str) -> Result<(), Fail> {
-        let read = Read {
-            head: true,
-            notfound_ok: true,
-        };
-        self.fetch(bucket, PROBE_KEY, read).map(drop)
-    }
 }
 
 /// Which API the service speaks to Riak.
