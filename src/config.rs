@@ -317,6 +317,12 @@ mod tests {
             (defaults.write, defaults.notfound_ok),
             (WriteMode::Auto, false)
         );
+        // The Riak store's own defaults, for tools and tests that build it directly, agree.
+        let riak = crate::store::riak::Settings::new("b", Duration::from_secs(1), 1);
+        assert_eq!(
+            (riak.write, riak.notfound_ok),
+            (defaults.write, defaults.notfound_ok)
+        );
         assert_eq!(store("write = \"blind\"").unwrap().write, WriteMode::Blind);
         let first = store("write = \"read-first\"\nnotfound_ok = true").unwrap();
         assert_eq!(

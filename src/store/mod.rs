@@ -1,4 +1,5 @@
-//! The storage contract, and the one function that opens a store from its URL.
+//! The storage contract, `[store]`'s settings, and the one place that names the backends:
+//! parsing a store URL (each backend reads what follows its scheme) and opening the store.
 //!
 //! A trait rather than an enum: the backends (the embedded file, Riak over Protocol Buffers,
 //! Riak over HTTP) share no code, each owns its connection pool, and tests and `tools/` can hand
