@@ -22,8 +22,6 @@
 //! marks that server down for [`BACKOFF`]: requests skip it (answered from the store) until one
 //! request probes it again, so a dead memcached costs one timeout per second, not one per
 //! request. A warning is logged at most once per [`WARN_EVERY`].
-//!
-//! **Single flight** (`flight`): the app's concurrent misses for one name share one store read.
 
 use crate::config::{CacheConfig, CacheUrl};
 use crate::contact::Contact;
@@ -35,7 +33,6 @@ use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-pub mod flight;
 mod memcached;
 
 /// How long a server that failed is skipped before one request tries it again.

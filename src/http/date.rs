@@ -22,7 +22,7 @@ thread_local! {
 }
 
 /// Appends the current date in the IMF-fixdate format.
-pub fn append(out: &mut Vec<u8>) {
+pub(crate) fn append(out: &mut Vec<u8>) {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());

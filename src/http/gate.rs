@@ -14,7 +14,7 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// Bounds the requests handled at once and those waiting for their turn.
-pub struct Gate {
+pub(crate) struct Gate {
     state: Mutex<State>,
     turn: Condvar,
     permits: usize,
@@ -30,7 +30,7 @@ struct State {
 }
 
 /// What became of a request at the gate.
-pub enum Admission<'a> {
+pub(crate) enum Admission<'a> {
     /// A permit was free: go ahead.
     Now(Permit<'a>),
     /// The request waited its turn; its client may have gone meanwhile.
@@ -40,7 +40,7 @@ pub enum Admission<'a> {
 }
 
 /// The right to run a handler; returned to the gate on drop.
-pub struct Permit<'a>(&'a Gate);
+pub(crate) struct Permit<'a>(&'a Gate);
 
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
@@ -54,7 +54,7 @@ impl Drop for Permit<'_> {
 }
 
 impl Gate {
-    pub fn new(permits: usize, max_waiting: usize) -> Gate {
+    pub(crate) fn new(permits: usize, max_waiting: usize) -> Gate {
         Gate {
             state: Mutex::default(),
             turn: Condvar::new(),
@@ -64,7 +64,7 @@ impl Gate {
     }
 
     /// Waits (at most `max_wait`) for a permit, in arrival order.
-    pub fn enter(&self, max_wait: Duration) -> Admission<'_> {
+    pub(crate) fn enter(&self, max_wait: Duration) -> Admission<'_> {
         let mut state = self.lock();
         if state.busy < self.permits && state.queue.is_empty() {
             state.busy += 1;

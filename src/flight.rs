@@ -1,13 +1,8 @@
-//! Single flight: concurrent misses for one name share one store read.
+//! Single flight: concurrent calls for one key share one call's answer.
 //!
-//! When a hot name's cache entry expires, every worker that asks for it in that moment misses.
-//! Without this, each of them reads the store (a stampede: up to one read per worker, all for
-//! the same answer). Here the first one (the leader) reads; the others wait for its answer and
-//! get a copy of it, an error included.
-//!
-//! A waiter never waits forever: if the leader's thread unwinds before answering (a panic), the
-//! waiters are woken and read for themselves, and no waiter waits longer than the bound given
-//! to [`Flights::new`] (a backstop: the store bounds its own operations).
+//! The app uses it so that a hot name's expiry in the cache costs one store read, not one per
+//! worker. A waiter never waits past the bound given to [`Flights::new`], nor for a leader that
+//! unwound without an answer: it then reads for itself.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex};
