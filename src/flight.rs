@@ -9,10 +9,10 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 /// The longest a waiter waits for the leader's answer before reading the store itself.
-pub const MAX_WAIT: Duration = Duration::from_secs(10);
+pub(crate) const MAX_WAIT: Duration = Duration::from_secs(10);
 
 /// The reads in flight, by name.
-pub struct Flights<T> {
+pub(crate) struct Flights<T> {
     calls: Mutex<HashMap<String, Arc<Call<T>>>>,
     max_wait: Duration,
 }
@@ -32,7 +32,7 @@ enum State<T> {
 
 /// Who answered a [`Flights::run`] call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
+pub(crate) enum Role {
     /// This caller read (it led the flight, or read alone after a leader failed to answer).
     Read,
     /// Another caller's read answered this one.
@@ -41,7 +41,7 @@ pub enum Role {
 
 impl<T: Clone> Flights<T> {
     /// No read in flight; a waiter waits at most `max_wait`.
-    pub fn new(max_wait: Duration) -> Flights<T> {
+    pub(crate) fn new(max_wait: Duration) -> Flights<T> {
         Flights {
             calls: Mutex::new(HashMap::new()),
             max_wait,
@@ -49,7 +49,7 @@ impl<T: Clone> Flights<T> {
     }
 
     /// `read`'s answer for `key`: this caller's own, or that of the read already in flight.
-    pub fn run(&self, key: &str, read: impl FnOnce() -> T) -> (T, Role) {
+    pub(crate) fn run(&self, key: &str, read: impl FnOnce() -> T) -> (T, Role) {
         let (call, leader) = self.join(key);
         if !leader {
             return match call.wait(self.max_wait) {
@@ -69,7 +69,7 @@ impl<T: Clone> Flights<T> {
 
     /// Lets the next caller for `key` start a new read instead of joining the one in flight:
     /// after a write, a reader that comes later must not get an answer read before it.
-    pub fn forget(&self, key: &str) {
+    pub(crate) fn forget(&self, key: &str) {
         self.calls.lock().unwrap().remove(key);
     }
 

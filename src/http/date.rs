@@ -1,10 +1,5 @@
-//! The `Date` header every answer carries (RFC 9110 §6.6.1), formatted once per second.
-//!
-//! Formatting a date per request would cost more than the rest of the head, so the text of the
-//! current second is formatted once, when the second changes, into a shared cache; each thread
-//! keeps a copy and looks at the shared one (under a lock) only when its copy is from an older
-//! second, so a short-lived connection thread does not format a date of its own. The format
-//! itself is `crate::httpdate`.
+//! The `Date` header every answer carries, formatted once a second (a per-thread copy of a
+//! shared text) rather than per request; the format itself is `crate::httpdate`.
 
 use crate::httpdate::{format, LEN};
 use std::cell::RefCell;

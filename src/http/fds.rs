@@ -1,12 +1,5 @@
-//! File descriptors: making sure `max_connections` can be held, and backing off when accepting
-//! fails.
-//!
-//! Each connection holds one descriptor (its socket, shared by reference, never cloned). At
-//! start-up the soft `RLIMIT_NOFILE` is raised toward the hard limit (through the `rlimit`
-//! crate's safe API) and a `max_connections` the limit still cannot hold stops start-up, so the
-//! 503 for one connection too many is reached before the kernel refuses to accept. If `accept`
-//! fails all the same (descriptors used elsewhere, the system table full), the accept loop
-//! sleeps instead of spinning and logs once per interval.
+//! File descriptors: the open-file limit raised to hold `max_connections` (or start-up stops),
+//! and the accept loop's back-off when accepting fails all the same.
 
 use crate::config::ServerConfig;
 use crate::error::Error;

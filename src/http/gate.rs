@@ -1,13 +1,6 @@
-//! The admission gate: how many requests are handled at once, and how many may wait.
-//!
-//! Each connection's own thread runs the handler for its requests, so no request crosses to
-//! another thread and back; the gate is what keeps the worker count's meaning. At most
-//! `permits` requests hold a permit (one in debug mode, `threads` in production), waiting
-//! requests queue in arrival order, and the queue is bounded twice: a request that finds
-//! `max_waiting` others waiting is shed at once, and one that waited `max_wait` gives up. Either
-//! way its client gets a 503 with `Retry-After` instead of a long silence. A permit is held only
-//! while the handler runs, never while an answer is written, so a client that does not read
-//! holds no permit.
+//! The admission gate: at most `permits` requests handled at once (the worker count), the rest
+//! waiting in arrival order, a bounded number of them for a bounded time; the others are shed
+//! (docs/http.md).
 
 use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex, MutexGuard};

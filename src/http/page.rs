@@ -1,8 +1,5 @@
-//! The HTML pages: the form (empty, after a save, or with validation errors) and the list.
-//!
-//! Templates are files in `static/`, compiled into the binary so it runs from any directory and
-//! no request ever reads the file system. Every value inserted is HTML-escaped here, and
-//! placeholders are filled in one pass, so a name that looks like `{{rows}}` stays plain text.
+//! The HTML pages: the form (empty, after a save, or with validation errors) and the list, from
+//! templates in `static/` compiled into the binary; every value inserted is HTML-escaped here.
 
 use crate::app::ContactPage;
 use crate::contact::{self, Contact};

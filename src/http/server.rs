@@ -1,11 +1,5 @@
-//! The server: binding, the accept loop, one thread per connection, and a graceful stop.
-//!
-//! Each connection gets a small thread (`conn.rs`) that reads its requests within the limits of
-//! `request.rs` and answers them itself; the gate (`gate.rs`) bounds how many handlers run at
-//! once (one in debug mode, `threads` in production), so the worker count still bounds how many
-//! requests touch the store, while a slow or idle client only ever holds its own thread. On
-//! SIGINT/SIGTERM the server stops accepting, closes idle connections, lets requests being read
-//! or handled finish (within the read and write timeouts) and returns.
+//! The server: binding, the accept loop, one thread per connection (`conn.rs`), the connection
+//! limit, and a graceful stop on SIGINT/SIGTERM (docs/http.md).
 
 use crate::app::App;
 use crate::config::{Mode, ServerConfig};
