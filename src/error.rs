@@ -50,7 +50,7 @@ impl Error {
         }
     }
 
-    /// Start-up failed at `what` (e.g. "cannot listen on [::]:80") because of `err`.
+    /// Start-up failed at `what` (e.g. `cannot listen on [::]:80`) because of `err`.
     pub fn start(
         what: impl Into<String>,
         err: impl std::error::Error + Send + Sync + 'static,
