@@ -1,28 +1,15 @@
-//! The application: what phonebook does, with no notion of HTTP.
+//! The application: what phonebook does (cache-aside over the store), with no notion of HTTP.
 //!
-//! Routes call these functions with validated input and turn the results into responses; tests
-//! and tools can call them directly.
-//!
-//! The cache-aside policy lives here. A read tries the cache, and on a miss reads the store and
-//! fills the cache with `add` (never replacing an entry a writer set meanwhile). A write goes
-//! to the store first, then `set`s the cache, so a read after one's own write sees the new
-//! number. A cache failure never fails a request: the store answers.
-//!
-//! Concurrent misses for one name share one store read (`cache::flight`), so a hot name's
-//! expiry costs one read, not one per worker. Only a clean miss joins a read in flight: while
-//! memcached fails, a reader cannot tell whether another instance wrote the name since that
-//! read began, so it reads the store itself. A write makes later readers start a new read.
+//! The routes call it with validated input; the policy (cache first, the store on a miss, one
+//! store read for concurrent misses, writes to the store then the cache) is in docs/cache.md.
 
-use crate::cache::flight::{Flights, MAX_WAIT};
 use crate::cache::{Cache, Outcome};
-use crate::contact::Contact;
+use crate::contact::{Contact, PageQuery};
 use crate::error::Error;
+use crate::flight::{Flights, MAX_WAIT};
 use crate::metrics::{CacheEvent, Metrics, StoreOp};
 use crate::store::{Health, Store};
 use std::time::Instant;
-
-/// Most contacts one list page may ask for.
-pub const MAX_PAGE: usize = 500;
 
 /// The service's state, shared by all workers.
 pub struct App {
@@ -30,17 +17,7 @@ pub struct App {
     cache: Option<Cache>,
     metrics: Metrics,
     /// Store reads after a cache miss, in flight by name, with their answers.
-    flights: Flights<Result<Option<Contact>, SharedError>>,
-}
-
-/// A store error as every caller of a shared read gets it (the error type is not `Clone`).
-#[derive(Debug, Clone)]
-enum SharedError {
-    Unavailable(String),
-    Store(String),
-    /// Any other error, by its message; answered as a storage error (the stores report their
-    /// failures as one of the two above).
-    Other(String),
+    flights: Flights<Result<Option<Contact>, Error>>,
 }
 
 /// One page of the contact list.
@@ -88,18 +65,18 @@ impl App {
             // before the answer is shared, so that later readers hit.
             (Some(cache), Some(CacheEvent::Miss)) => {
                 let read = || {
-                    let found = self.read_store(name).map_err(SharedError::from)?;
+                    let found = self.read_store(name)?;
                     if let Some(contact) = &found {
                         self.count_failure(cache.fill(contact));
                     }
                     Ok(found)
                 };
-                self.flights.run(name, read).0.map_err(Error::from)
+                self.flights.run(name, read).0
             }
             // Fill only after a clean miss: after a failure the server is being skipped anyway.
             _ => self.read_store(name),
         }?
-        .ok_or_else(|| Error::NotFound("contact".into()))
+        .ok_or(Error::NotFound)
     }
 
     /// Stores the contact, replacing any older number, then updates the cache.
@@ -112,16 +89,13 @@ impl App {
         Ok(())
     }
 
-    /// A page of contacts sorted by name; `limit` must be 1 to [`MAX_PAGE`].
-    pub fn list(
-        &self,
-        after: Option<&str>,
-        prefix: &str,
-        limit: usize,
-    ) -> Result<ContactPage, Error> {
+    /// A page of contacts sorted by name.
+    pub fn list(&self, query: &PageQuery) -> Result<ContactPage, Error> {
+        let (after, limit) = (query.after.as_deref(), query.limit);
         // Ask for one more than shown: whether it exists decides if there is a next page.
-        let mut contacts =
-            self.timed(StoreOp::List, || self.store.list(after, prefix, limit + 1))?;
+        let mut contacts = self.timed(StoreOp::List, || {
+            self.store.list(after, &query.prefix, limit + 1)
+        })?;
         let next = if contacts.len() > limit {
             contacts.truncate(limit);
             contacts.last().map(|c| c.name.clone())
@@ -131,17 +105,18 @@ impl App {
         Ok(ContactPage { contacts, next })
     }
 
+    /// Whether the store would serve a request now, with its details.
     pub fn health(&self) -> Health {
         self.timed(StoreOp::Health, || self.store.health())
     }
 
     /// The counters, for the request loop to record into.
-    pub fn metrics(&self) -> &Metrics {
+    pub(crate) fn metrics(&self) -> &Metrics {
         &self.metrics
     }
 
     /// Every metric in the Prometheus text format.
-    pub fn metrics_text(&self) -> String {
+    pub(crate) fn metrics_text(&self) -> String {
         let mut waits = vec![("store", self.store.pool_waits())];
         waits.extend(self.cache.as_ref().map(|c| ("cache", c.pool_waits())));
         self.metrics.render(&waits)
@@ -163,26 +138,6 @@ impl App {
             Outcome::Done(()) => {}
             Outcome::Failed => self.metrics.cache(CacheEvent::Error),
             Outcome::Skipped => self.metrics.cache(CacheEvent::Skipped),
-        }
-    }
-}
-
-impl From<Error> for SharedError {
-    fn from(err: Error) -> SharedError {
-        match err {
-            Error::StoreUnavailable(msg) => SharedError::Unavailable(msg),
-            Error::Store(msg) => SharedError::Store(msg),
-            other => SharedError::Other(other.to_string()),
-        }
-    }
-}
-
-impl From<SharedError> for Error {
-    fn from(err: SharedError) -> Error {
-        match err {
-            SharedError::Unavailable(msg) => Error::StoreUnavailable(msg),
-            SharedError::Store(msg) => Error::Store(msg),
-            SharedError::Other(msg) => Error::Store(msg),
         }
     }
 }

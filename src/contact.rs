@@ -1,7 +1,6 @@
-//! The contact: the one record phonebook stores, and the rules a valid one obeys.
-//!
-//! Validation lives here, and only here, so every path into the service (the form, JSON, the
-//! aliases, the tools) accepts and rejects exactly the same input.
+//! The contact and the rules its input obeys: a name, a number, and a query for a page of the
+//! list. Every value from a client is validated here, so every path into the service accepts
+//! and rejects exactly the same input.
 
 use crate::error::Error;
 use serde::{Deserialize, Serialize};
@@ -11,6 +10,10 @@ pub const MAX_NAME_CHARS: usize = 100;
 /// Fewest and most digits a number may have (the ITU E.164 maximum is 15).
 pub const MIN_DIGITS: usize = 3;
 pub const MAX_DIGITS: usize = 15;
+/// Most contacts one list page may ask for.
+pub const MAX_PAGE: usize = 500;
+/// Contacts a list page shows when the query does not say.
+const DEFAULT_PAGE: usize = 50;
 
 /// A validated contact. Fields are serialized in this order: `name`, then `number`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,6 +87,51 @@ pub fn parse_number(raw: &str) -> Result<String, Error> {
     Ok(number)
 }
 
+/// A validated query for one page of the list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageQuery {
+    /// Names start with this (leading spaces dropped); empty for all.
+    pub prefix: String,
+    /// Names sort after this one; `None` for the first page.
+    pub after: Option<String>,
+    /// 1 to [`MAX_PAGE`].
+    pub limit: usize,
+}
+
+impl PageQuery {
+    /// Checks the raw `prefix`, `after` and `limit` of a list query (each absent or empty is
+    /// the default: all names, the first page, 50).
+    pub fn parse(
+        prefix: Option<&str>,
+        after: Option<&str>,
+        limit: Option<&str>,
+    ) -> Result<PageQuery, Error> {
+        let prefix = prefix.unwrap_or("").trim_start();
+        let after = after.filter(|a| !a.is_empty());
+        let limit = match limit {
+            None | Some("") => DEFAULT_PAGE,
+            Some(text) => text
+                .parse()
+                .ok()
+                .filter(|n| (1..=MAX_PAGE).contains(n))
+                .ok_or_else(|| {
+                    Error::BadInput(format!("limit: a whole number from 1 to {MAX_PAGE}"))
+                })?,
+        };
+        if prefix.chars().count() > MAX_NAME_CHARS {
+            return Err(Error::BadInput("prefix: too long".into()));
+        }
+        if after.is_some_and(|a| a.chars().count() > MAX_NAME_CHARS) {
+            return Err(Error::BadInput("after: too long".into()));
+        }
+        Ok(PageQuery {
+            prefix: prefix.to_string(),
+            after: after.map(str::to_string),
+            limit,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,5 +165,28 @@ mod tests {
             c.to_json(),
             r#"{"name":"John Doe","number":"+358408053254"}"#
         );
+    }
+
+    #[test]
+    fn a_page_query_has_defaults_and_bounds() {
+        let query = PageQuery::parse(None, Some(""), None).unwrap();
+        assert_eq!(
+            (query.prefix.as_str(), query.after, query.limit),
+            ("", None, 50)
+        );
+        let query = PageQuery::parse(Some("  Jo"), Some("Joe"), Some("500")).unwrap();
+        assert_eq!(
+            (query.prefix.as_str(), query.after.as_deref(), query.limit),
+            ("Jo", Some("Joe"), 500)
+        );
+        for limit in ["0", "501", "-1", "ten"] {
+            let err = PageQuery::parse(None, None, Some(limit)).unwrap_err();
+            assert_eq!(err.to_string(), "limit: a whole number from 1 to 500");
+        }
+        let long = "é".repeat(101);
+        let err = PageQuery::parse(Some(&long), None, None).unwrap_err();
+        assert_eq!(err.to_string(), "prefix: too long");
+        let err = PageQuery::parse(None, Some(&long), None).unwrap_err();
+        assert_eq!(err.to_string(), "after: too long");
     }
 }

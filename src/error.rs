@@ -1,67 +1,63 @@
-//! The one error type of phonebook, and the one place where an error becomes an HTTP status.
+//! The error of the app, the stores, the cache and start-up: what went wrong, with no notion of
+//! HTTP (the front maps it to a status in `http/reject.rs`).
 //!
-//! Hand-written rather than derived: there are few variants, each documented with when it
-//! happens, and `Display` stays short and lowercase so it reads well inside `{"error": ...}`.
+//! Cheap to clone, so one store read's answer can be shared by every caller waiting for it.
 
 use std::fmt;
+use std::sync::Arc;
 
-/// Everything that can go wrong, from start-up to a single request.
-#[derive(Debug)]
+/// The cause of an error, shared between clones.
+type Source = Arc<dyn std::error::Error + Send + Sync>;
+
+/// Everything that can go wrong outside the HTTP front, from start-up to a single request.
+#[derive(Debug, Clone)]
 pub enum Error {
     /// The client sent a value that fails validation; the text names the field.
     BadInput(String),
-    /// No contact has that name, or no route has that path.
-    NotFound(String),
-    /// The route exists but not for this method; carries the `Allow` header value.
-    MethodNotAllowed(&'static str),
-    /// The request body is larger than the limit (bytes); it was not read.
-    BodyTooLarge(usize),
-    /// The request line or headers are larger than the limit (bytes).
-    HeadersTooLarge(usize),
-    /// The request line alone is longer than the header limit (bytes): the target is too long.
-    UriTooLong(usize),
-    /// The method is not one HTTP defines (RFC 9110 §9): no resource here supports it.
-    NotImplemented(String),
-    /// Too many requests wait for a worker, or this one waited past `queue_timeout_ms`; the
-    /// client may retry (the answer says when).
-    Overloaded,
-    /// A body was sent with a `Content-Type` this route does not take.
-    UnsupportedMediaType(String),
-    /// A body was sent without `Content-Length` (chunked uploads are not accepted).
-    LengthRequired,
-    /// The request is not valid HTTP/1.x.
-    BadRequest(String),
-    /// The client was too slow to send its request.
-    RequestTimeout,
-    /// The server already has `max_connections` open; the new one is answered and closed.
-    TooManyConnections,
+    /// No contact has that name.
+    NotFound,
     /// The store (every node of it) did not answer in time or refused the connection.
     StoreUnavailable(String),
-    /// The store answered, but with an error (e.g. a Riak error response).
-    Store(String),
+    /// The store answered, but with an error (e.g. a Riak error response), or with data that is
+    /// not a contact.
+    Store {
+        message: String,
+        source: Option<Source>,
+    },
     /// The configuration or command line is invalid; start-up stops.
     Config(String),
-    /// An I/O error outside any request, e.g. binding the listen address.
-    Io(std::io::Error),
+    /// Start-up failed for a reason outside the configuration (binding the listen address, the
+    /// signal handler, a database file another process holds); start-up stops.
+    Start { what: String, source: Source },
+    /// An I/O error outside any request, e.g. creating the store's folder.
+    Io(Arc<std::io::Error>),
 }
 
 impl Error {
-    /// The HTTP status for this error. This is the only place that decides it.
-    pub fn status(&self) -> u16 {
-        match self {
-            Error::BadInput(_) | Error::BadRequest(_) => 400,
-            Error::NotFound(_) => 404,
-            Error::MethodNotAllowed(_) => 405,
-            Error::RequestTimeout => 408,
-            Error::LengthRequired => 411,
-            Error::BodyTooLarge(_) => 413,
-            Error::UnsupportedMediaType(_) => 415,
-            Error::UriTooLong(_) => 414,
-            Error::HeadersTooLarge(_) => 431,
-            Error::NotImplemented(_) => 501,
-            Error::Store(_) => 502,
-            Error::StoreUnavailable(_) | Error::TooManyConnections | Error::Overloaded => 503,
-            Error::Config(_) | Error::Io(_) => 500,
+    /// A store error known by its text.
+    pub fn store(message: impl Into<String>) -> Error {
+        Error::Store {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A store error caused by `err`, which [`std::error::Error::source`] returns.
+    pub fn store_from(err: impl std::error::Error + Send + Sync + 'static) -> Error {
+        Error::Store {
+            message: err.to_string(),
+            source: Some(Arc::new(err)),
+        }
+    }
+
+    /// Start-up failed at `what` (e.g. `cannot listen on [::]:80`) because of `err`.
+    pub fn start(
+        what: impl Into<String>,
+        err: impl std::error::Error + Send + Sync + 'static,
+    ) -> Error {
+        Error::Start {
+            what: what.into(),
+            source: Arc::new(err),
         }
     }
 }
@@ -69,28 +65,12 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::BadInput(msg) | Error::BadRequest(msg) => write!(f, "{msg}"),
-            Error::NotFound(what) => write!(f, "{what} not found"),
-            Error::MethodNotAllowed(allow) => write!(f, "method not allowed (allowed: {allow})"),
-            Error::BodyTooLarge(limit) => write!(f, "body too large (limit {limit} bytes)"),
-            Error::HeadersTooLarge(limit) => {
-                write!(f, "request line and headers too large (limit {limit} bytes)")
-            }
-            Error::UriTooLong(limit) => {
-                write!(f, "request target too long (limit {limit} bytes)")
-            }
-            Error::NotImplemented(method) => write!(f, "method {method:?} not implemented"),
-            Error::Overloaded => write!(f, "server busy, retry later"),
-            Error::UnsupportedMediaType(ct) => write!(
-                f,
-                "unsupported content type {ct:?} (use application/x-www-form-urlencoded or application/json)"
-            ),
-            Error::LengthRequired => write!(f, "a body needs a Content-Length header"),
-            Error::RequestTimeout => write!(f, "request not received in time"),
-            Error::TooManyConnections => write!(f, "too many connections"),
+            Error::BadInput(msg) => write!(f, "{msg}"),
+            Error::NotFound => write!(f, "contact not found"),
             Error::StoreUnavailable(_) => write!(f, "storage unavailable"),
-            Error::Store(msg) => write!(f, "storage error: {msg}"),
+            Error::Store { message, .. } => write!(f, "storage error: {message}"),
             Error::Config(msg) => write!(f, "invalid configuration: {msg}"),
+            Error::Start { what, source } => write!(f, "{what}: {source}"),
             Error::Io(err) => write!(f, "i/o error: {err}"),
         }
     }
@@ -99,7 +79,11 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Io(err) => Some(err),
+            Error::Store {
+                source: Some(err), ..
+            }
+            | Error::Start { source: err, .. } => Some(&**err),
+            Error::Io(err) => Some(&**err),
             _ => None,
         }
     }
@@ -107,6 +91,31 @@ impl std::error::Error for Error {
 
 impl From<std::io::Error> for Error {
     fn from(err: std::io::Error) -> Error {
-        Error::Io(err)
+        Error::Io(Arc::new(err))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[test]
+    fn a_store_error_keeps_its_source_and_clones_share_it() {
+        let err = Error::store_from(std::io::Error::other("disk on fire"));
+        let copy = err.clone();
+        assert_eq!(copy.to_string(), "storage error: disk on fire");
+        assert_eq!(copy.source().unwrap().to_string(), "disk on fire");
+        assert!(Error::store("bad value").source().is_none());
+    }
+
+    #[test]
+    fn a_start_up_failure_is_not_called_a_configuration_error() {
+        let err = Error::start(
+            "cannot listen on 127.0.0.1:1",
+            std::io::Error::other("in use"),
+        );
+        assert_eq!(err.to_string(), "cannot listen on 127.0.0.1:1: in use");
+        assert!(err.source().is_some());
     }
 }

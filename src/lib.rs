@@ -1,29 +1,51 @@
 //! phonebook: a phone book over HTTP, backed by an embedded store or a Riak KV cluster.
 //!
-//! The binary is a thin shell over [`serve`] and [`flush_cache`]; everything lives here so that the integration tests
-//! and `tools/` reuse the same code. See docs/architecture.md for the code map.
+//! The binary is a thin shell over [`run`]. The public modules are what the integration tests
+//! and `tools/` use; the HTTP front and the plumbing stay private. docs/architecture.md maps the
+//! code.
 
 #![forbid(unsafe_code)]
 
+// What tests/ and tools/ use: the app and the cache (the stampede test drives them directly),
+// the configuration, the contact and its rules, the error, the stores, and URL encoding.
 pub mod app;
 pub mod cache;
-pub mod cli;
 pub mod config;
 pub mod contact;
 pub mod error;
-pub mod http;
-pub mod httpdate;
-pub mod metrics;
-pub mod pool;
 pub mod store;
 pub mod url;
 
+mod cli;
+mod flight;
+mod http;
+mod httpdate;
+mod metrics;
+mod pool;
+
+/// The open files a server needs (the deploy test checks the systemd unit against it).
+pub use http::open_files_needed;
+
+use cli::Command;
 use config::{Config, Mode};
 use error::Error;
+use std::ffi::OsString;
 use std::sync::Arc;
 
+/// Runs the command line `args` (without the program name): serve, flush the cache, or print
+/// the help or the version.
+pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), Error> {
+    match cli::parse(args)? {
+        Command::Help => print!("{}", cli::HELP),
+        Command::Version => println!("phonebook {}", env!("CARGO_PKG_VERSION")),
+        Command::Serve(over) => serve(&config::load(&over)?)?,
+        Command::FlushCache(over) => flush_cache(&config::load(&over)?)?,
+    }
+    Ok(())
+}
+
 /// Opens the store, binds, prints the address, and serves until SIGINT or SIGTERM.
-pub fn serve(config: &Config) -> Result<(), Error> {
+fn serve(config: &Config) -> Result<(), Error> {
     init_logging(config.server.mode);
     let store = store::open(&config.store, config.server.workers())?;
     let cache = cache::Cache::open(&config.cache, config.server.workers());
@@ -39,7 +61,7 @@ pub fn serve(config: &Config) -> Result<(), Error> {
     let server = http::Server::bind(&config.server)?;
     let stop = server.stop_handle();
     ctrlc::set_handler(move || stop.stop())
-        .map_err(|e| Error::Config(format!("cannot install the signal handler: {e}")))?;
+        .map_err(|e| Error::start("cannot install the signal handler", e))?;
     // Printed on stdout, whatever the log level: scripts and tests read the real port here.
     println!("phonebook listening on http://{}", server.local_addr());
     server.run(app);
@@ -47,7 +69,7 @@ pub fn serve(config: &Config) -> Result<(), Error> {
 }
 
 /// Empties every memcached server the configuration names; prints each one flushed.
-pub fn flush_cache(config: &Config) -> Result<(), Error> {
+fn flush_cache(config: &Config) -> Result<(), Error> {
     for addr in cache::flush_all(&config.cache)? {
         println!("flushed memcached {addr}");
     }

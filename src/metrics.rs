@@ -1,16 +1,12 @@
-//! The service's counters and histograms, and `GET /metrics` in the Prometheus text format 0.0.4.
-//!
-//! Written by hand: the format is a few lines of text, and a fixed set of series lets every
-//! counter be a plain atomic in a fixed array, so recording a request costs three relaxed
-//! atomic adds and no lock. Series that are still zero are left out of the request counters
-//! and histograms (they appear on first use); the cache counters are always shown.
+//! The service's counters and histograms, and `GET /metrics` in the Prometheus text format 0.0.4:
+//! a fixed set of series, so recording a request is three relaxed atomic adds and no lock.
 
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// The `route` label values; `routes.rs` names its routes with these.
-pub const ROUTES: [&str; 7] = [
+pub(crate) const ROUTES: [&str; 7] = [
     "form", "contacts", "contact", "health", "style", "metrics", "none",
 ];
 const METHODS: [&str; 4] = ["GET", "HEAD", "POST", "other"];
@@ -38,7 +34,7 @@ const BUCKETS: [(u64, &str); 14] = [
 
 /// A store operation, for the store latency histogram.
 #[derive(Debug, Clone, Copy)]
-pub enum StoreOp {
+pub(crate) enum StoreOp {
     Get,
     Put,
     List,
@@ -48,7 +44,7 @@ const STORE_OPS: [&str; 4] = ["get", "put", "list", "health"];
 
 /// What became of one cache operation.
 #[derive(Debug, Clone, Copy)]
-pub enum CacheEvent {
+pub(crate) enum CacheEvent {
     /// A lookup found the contact.
     Hit,
     /// A lookup found nothing (the store was read).
@@ -75,7 +71,7 @@ const CACHE_EVENTS: [(&str, &str); 4] = [
 ];
 
 /// All of phonebook's metrics; shared by the workers.
-pub struct Metrics {
+pub(crate) struct Metrics {
     /// Indexed by route, method, status.
     requests: Vec<AtomicU64>,
     request_seconds: Vec<Histogram>,
@@ -104,7 +100,7 @@ impl Default for Metrics {
 
 impl Metrics {
     /// Counts one answered request. `route` is one of [`ROUTES`] (others count as `none`).
-    pub fn request(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
+    pub(crate) fn request(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
         let r = position(&ROUTES, |&x| x == route);
         self.count(r, method, status);
         self.request_seconds[r].observe(elapsed);
@@ -112,7 +108,7 @@ impl Metrics {
 
     /// Counts a request refused before it reached a handler (unreadable, too large, too slow,
     /// too many connections): route `none`, method `other`, and no latency.
-    pub fn rejected(&self, status: u16) {
+    pub(crate) fn rejected(&self, status: u16) {
         self.count(ROUTES.len() - 1, "other", status);
     }
 
@@ -123,16 +119,16 @@ impl Metrics {
         self.requests[index].fetch_add(1, Ordering::Relaxed);
     }
 
-    pub fn store(&self, op: StoreOp, elapsed: Duration) {
+    pub(crate) fn store(&self, op: StoreOp, elapsed: Duration) {
         self.store_seconds[op as usize].observe(elapsed);
     }
 
-    pub fn cache(&self, event: CacheEvent) {
+    pub(crate) fn cache(&self, event: CacheEvent) {
         self.cache[event as usize].fetch_add(1, Ordering::Relaxed);
     }
 
     /// The exposition text; `pool_waits` lists (pool name, waits) for each connection pool.
-    pub fn render(&self, pool_waits: &[(&str, u64)]) -> String {
+    pub(crate) fn render(&self, pool_waits: &[(&str, u64)]) -> String {
         let mut out = String::with_capacity(4096);
         self.render_requests(&mut out);
         let routes = ROUTES.iter().zip(&self.request_seconds);

@@ -94,6 +94,7 @@ impl<M: Connect> Pool<M> {
     }
 
     /// Idle and borrowed connections right now.
+    #[cfg(test)]
     pub fn counts(&self) -> (usize, usize) {
         let state = self.state.lock().unwrap();
         (state.idle.len(), state.out)

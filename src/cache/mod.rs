@@ -13,7 +13,6 @@ use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-pub mod flight;
 mod keys;
 mod memcached;
 mod server;

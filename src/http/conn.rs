@@ -1,16 +1,11 @@
 //! One connection, on its own thread: read a request, pass the gate, handle it, write the answer.
 //!
-//! The thread that reads a connection also answers it, so a request never crosses to another
-//! thread and back, and a worker (a permit of the gate) never touches a socket: the permit is
-//! returned before the answer is written, within `write_timeout` for the whole answer. A client
-//! that pipelines requests and never reads its answers therefore holds only its own thread, and
-//! only until that deadline. Requests of one connection are handled one after the other, so
-//! pipelined answers go out in order and the idle timer of the next request starts once the
-//! answer before it is written.
+//! The permit of the gate is returned before the answer is written, so a client that never
+//! reads holds only its own thread, and only for `write_timeout` (docs/http.md).
 
 use crate::app::App;
-use crate::error::Error;
 use crate::http::gate::{Admission, Gate};
+use crate::http::reject::Reject;
 use crate::http::request::{Connection, Limits, Request, Socket};
 use crate::http::response::{Persist, Response};
 use crate::http::routes;
@@ -20,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// What every connection shares.
-pub struct Shared<'a> {
+pub(crate) struct Shared<'a> {
     pub app: &'a App,
     pub gate: &'a Gate,
     pub limits: Limits,
@@ -33,7 +28,7 @@ pub struct Shared<'a> {
 }
 
 /// Serves requests on one connection until it closes, fails, or the server stops.
-pub fn serve(mut conn: Connection, shared: &Shared) {
+pub(crate) fn serve(mut conn: Connection, shared: &Shared) {
     let socket = conn.socket.clone();
     let stream = &socket.stream;
     let _ = stream.set_write_timeout(Some(shared.write_timeout));
@@ -45,7 +40,7 @@ pub fn serve(mut conn: Connection, shared: &Shared) {
                 // The rest of the stream cannot be trusted to be at a request boundary: answer
                 // and close.
                 log::debug!("bad request: {err}");
-                let response = Response::from_error(&err);
+                let response = err.response(None);
                 shared.app.metrics().rejected(response.status);
                 return finish(stream, &response.encode(Persist::Close, false), shared);
             }
@@ -79,7 +74,7 @@ fn answer(socket: &Socket, request: &Request, shared: &Shared) -> Option<(Respon
         }
         Admission::AfterWait(permit) => permit,
         Admission::Shed => {
-            let response = Response::from_error(&Error::Overloaded);
+            let response = Reject::Overloaded.response(None);
             shared.app.metrics().rejected(response.status);
             return Some((response, Persist::Close));
         }
@@ -88,10 +83,10 @@ fn answer(socket: &Socket, request: &Request, shared: &Shared) -> Option<(Respon
     let handle = std::panic::AssertUnwindSafe(|| routes::handle(shared.app, request, received));
     let response = std::panic::catch_unwind(handle).unwrap_or_else(|_| {
         log::error!("handler panicked on {} {}", request.method, request.path);
-        let elapsed = received.elapsed();
-        let metrics = shared.app.metrics();
-        metrics.request("none", &request.method, 500, elapsed);
-        Response::json(500, r#"{"error":"internal error"}"#.into())
+        let response = Reject::Internal.response(None);
+        let (metrics, elapsed) = (shared.app.metrics(), received.elapsed());
+        metrics.request("none", &request.method, response.status, elapsed);
+        response
     });
     drop(permit);
     let persist = match (
@@ -122,7 +117,11 @@ fn client_gone(stream: &TcpStream) -> bool {
 }
 
 /// Writes all of `bytes` within `limit` in all, whatever the client's reading pace.
-pub fn write_all(stream: &TcpStream, mut bytes: &[u8], limit: Duration) -> std::io::Result<()> {
+pub(crate) fn write_all(
+    stream: &TcpStream,
+    mut bytes: &[u8],
+    limit: Duration,
+) -> std::io::Result<()> {
     // The caller set the socket's write timeout to `limit`, so an answer that goes out in one
     // write (nearly all of them) costs no system call to set it.
     let deadline = Instant::now() + limit;
@@ -162,7 +161,7 @@ fn finish(stream: &TcpStream, bytes: &[u8], shared: &Shared) {
 /// Closing a socket with unread input makes the kernel send a reset, which can destroy the
 /// answer before the client reads it. So: stop writing (the client sees the end of the answer),
 /// then read and discard for a short, bounded while (at most 256 KiB or 500 ms), then close.
-pub fn linger_close(stream: &TcpStream) {
+pub(crate) fn linger_close(stream: &TcpStream) {
     let _ = stream.shutdown(Shutdown::Write);
     let deadline = Instant::now() + Duration::from_millis(500);
     let mut buf = [0u8; 16 * 1024];

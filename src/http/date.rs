@@ -1,10 +1,5 @@
-//! The `Date` header every answer carries (RFC 9110 §6.6.1), formatted once per second.
-//!
-//! Formatting a date per request would cost more than the rest of the head, so the text of the
-//! current second is formatted once, when the second changes, into a shared cache; each thread
-//! keeps a copy and looks at the shared one (under a lock) only when its copy is from an older
-//! second, so a short-lived connection thread does not format a date of its own. The format
-//! itself is `crate::httpdate`.
+//! The `Date` header every answer carries, formatted once a second (a per-thread copy of a
+//! shared text) rather than per request; the format itself is `crate::httpdate`.
 
 use crate::httpdate::{format, LEN};
 use std::cell::RefCell;
@@ -22,7 +17,7 @@ thread_local! {
 }
 
 /// Appends the current date in the IMF-fixdate format.
-pub fn append(out: &mut Vec<u8>) {
+pub(crate) fn append(out: &mut Vec<u8>) {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());

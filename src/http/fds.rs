@@ -1,28 +1,27 @@
-//! File descriptors: making sure `max_connections` can be held, and backing off when accepting
-//! fails.
-//!
-//! Each connection holds one descriptor (its socket, shared by reference, never cloned). At
-//! start-up the soft `RLIMIT_NOFILE` is raised toward the hard limit (through the `rlimit`
-//! crate's safe API) and a `max_connections` the limit still cannot hold stops start-up, so the
-//! 503 for one connection too many is reached before the kernel refuses to accept. If `accept`
-//! fails all the same (descriptors used elsewhere, the system table full), the accept loop
-//! sleeps instead of spinning and logs once per interval.
+//! File descriptors: the open-file limit raised to hold `max_connections` (or start-up stops),
+//! and the accept loop's back-off when accepting fails all the same.
 
+use crate::config::ServerConfig;
 use crate::error::Error;
 use std::time::{Duration, Instant};
 
 /// Descriptors kept for everything but client connections: the listener, the store file or
 /// Riak sockets, memcached sockets, standard streams, and a margin (4 per worker thread covers
 /// three Riak nodes and a cache server, each pooled per worker).
-pub fn reserve(workers: usize) -> u64 {
+pub(crate) fn reserve(workers: usize) -> u64 {
     64 + 4 * workers as u64
 }
 
+/// The open files a server with this configuration needs: one per connection, and the reserve.
+pub fn open_files_needed(config: &ServerConfig) -> u64 {
+    config.max_connections as u64 + reserve(config.workers())
+}
+
 /// Raises the soft limit to what `max_connections` needs (or the hard limit) and checks it.
-pub fn ensure_limit(max_connections: usize, workers: usize) -> Result<u64, Error> {
+pub(crate) fn ensure_limit(max_connections: usize, workers: usize) -> Result<u64, Error> {
     let needed = max_connections as u64 + reserve(workers);
     let soft = rlimit::increase_nofile_limit(needed)
-        .map_err(|e| Error::Config(format!("cannot read the open-file limit: {e}")))?;
+        .map_err(|e| Error::start("cannot read the open-file limit", e))?;
     if soft < needed {
         return Err(Error::Config(format!(
             "server.max_connections = {max_connections} needs {needed} open files but the \
@@ -34,7 +33,7 @@ pub fn ensure_limit(max_connections: usize, workers: usize) -> Result<u64, Error
 }
 
 /// How the accept loop waits after a failed `accept`, and when it may log about it.
-pub struct AcceptBackoff {
+pub(crate) struct AcceptBackoff {
     delay: Duration,
     last_log: Option<Instant>,
     /// Failures since the last log line.
@@ -44,7 +43,7 @@ pub struct AcceptBackoff {
 const FIRST_DELAY: Duration = Duration::from_millis(5);
 const MAX_DELAY: Duration = Duration::from_millis(500);
 /// At most one log line per this interval, however often accepting fails.
-pub const LOG_INTERVAL: Duration = Duration::from_secs(10);
+pub(crate) const LOG_INTERVAL: Duration = Duration::from_secs(10);
 
 impl Default for AcceptBackoff {
     fn default() -> Self {
@@ -58,7 +57,7 @@ impl Default for AcceptBackoff {
 
 impl AcceptBackoff {
     /// A failure at `now`: how long to sleep, and the failure count to log (`None`: stay quiet).
-    pub fn failed(&mut self, now: Instant) -> (Duration, Option<u64>) {
+    pub(crate) fn failed(&mut self, now: Instant) -> (Duration, Option<u64>) {
         self.failures += 1;
         let sleep = self.delay;
         self.delay = (self.delay * 2).min(MAX_DELAY);
@@ -74,7 +73,7 @@ impl AcceptBackoff {
     }
 
     /// An accept succeeded: the next failure sleeps briefly again.
-    pub fn succeeded(&mut self) {
+    pub(crate) fn succeeded(&mut self) {
         self.delay = FIRST_DELAY;
     }
 }

@@ -1,20 +1,13 @@
-//! The admission gate: how many requests are handled at once, and how many may wait.
-//!
-//! Each connection's own thread runs the handler for its requests, so no request crosses to
-//! another thread and back; the gate is what keeps the worker count's meaning. At most
-//! `permits` requests hold a permit (one in debug mode, `threads` in production), waiting
-//! requests queue in arrival order, and the queue is bounded twice: a request that finds
-//! `max_waiting` others waiting is shed at once, and one that waited `max_wait` gives up. Either
-//! way its client gets a 503 with `Retry-After` instead of a long silence. A permit is held only
-//! while the handler runs, never while an answer is written, so a client that does not read
-//! holds no permit.
+//! The admission gate: at most `permits` requests handled at once (the worker count), the rest
+//! waiting in arrival order, a bounded number of them for a bounded time; the others are shed
+//! (docs/http.md).
 
 use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// Bounds the requests handled at once and those waiting for their turn.
-pub struct Gate {
+pub(crate) struct Gate {
     state: Mutex<State>,
     turn: Condvar,
     permits: usize,
@@ -30,7 +23,7 @@ struct State {
 }
 
 /// What became of a request at the gate.
-pub enum Admission<'a> {
+pub(crate) enum Admission<'a> {
     /// A permit was free: go ahead.
     Now(Permit<'a>),
     /// The request waited its turn; its client may have gone meanwhile.
@@ -40,7 +33,7 @@ pub enum Admission<'a> {
 }
 
 /// The right to run a handler; returned to the gate on drop.
-pub struct Permit<'a>(&'a Gate);
+pub(crate) struct Permit<'a>(&'a Gate);
 
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
@@ -54,7 +47,7 @@ impl Drop for Permit<'_> {
 }
 
 impl Gate {
-    pub fn new(permits: usize, max_waiting: usize) -> Gate {
+    pub(crate) fn new(permits: usize, max_waiting: usize) -> Gate {
         Gate {
             state: Mutex::default(),
             turn: Condvar::new(),
@@ -64,7 +57,7 @@ impl Gate {
     }
 
     /// Waits (at most `max_wait`) for a permit, in arrival order.
-    pub fn enter(&self, max_wait: Duration) -> Admission<'_> {
+    pub(crate) fn enter(&self, max_wait: Duration) -> Admission<'_> {
         let mut state = self.lock();
         if state.busy < self.permits && state.queue.is_empty() {
             state.busy += 1;

@@ -1,22 +1,19 @@
 //! The HTTP front: everything that knows HTTP, and nothing else does.
 //!
-//! A request travels down this folder in order: `server` accepts a connection (within the
-//! descriptor limits of `fds`) and gives it a thread, `conn` serves it, `request` reads one
-//! request off it within the limits (`head` holds the rules a head must follow), `gate` bounds
-//! how many are handled at once, `routes` maps it to a call on the app (and an error to a status
-//! code, in one place), `page` renders the HTML answers, and `response` (with `date`) puts the
-//! answer on the wire. Below this folder, `app`, `store` and `cache` never
-//! see a header or a status code.
+//! A request's path through these modules is told in docs/architecture.md.
 
-pub mod conn;
-pub mod date;
-pub mod fds;
-pub mod gate;
-pub mod head;
-pub mod page;
-pub mod request;
-pub mod response;
-pub mod routes;
-pub mod server;
+mod conn;
+mod date;
+mod fds;
+mod gate;
+mod head;
+mod page;
+mod reject;
+mod request;
+mod response;
+mod routes;
+mod server;
+mod target;
 
-pub use server::Server;
+pub use fds::open_files_needed;
+pub(crate) use server::Server;

@@ -1,20 +1,17 @@
-//! The HTML pages: the form (empty, after a save, or with validation errors) and the list.
-//!
-//! Templates are files in `static/`, compiled into the binary so it runs from any directory and
-//! no request ever reads the file system. Every value inserted is HTML-escaped here, and
-//! placeholders are filled in one pass, so a name that looks like `{{rows}}` stays plain text.
+//! The HTML pages: the form (empty, after a save, or with validation errors) and the list, from
+//! templates in `static/` compiled into the binary; every value inserted is HTML-escaped here.
 
 use crate::app::ContactPage;
 use crate::contact::{self, Contact};
 use crate::error::Error;
 use crate::url::{encode_query, encode_segment};
 
-pub const INDEX: &str = include_str!("../../static/index.html");
-pub const LIST: &str = include_str!("../../static/list.html");
-pub const STYLE: &str = include_str!("../../static/style.css");
+pub(crate) const INDEX: &str = include_str!("../../static/index.html");
+pub(crate) const LIST: &str = include_str!("../../static/list.html");
+pub(crate) const STYLE: &str = include_str!("../../static/style.css");
 
 /// Escapes text for HTML element content and quoted attribute values.
-pub fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
         match c {
@@ -60,12 +57,12 @@ struct FormState<'a> {
 }
 
 /// The empty form.
-pub fn form() -> String {
+pub(crate) fn form() -> String {
     fill_form(FormState::default(), "", "")
 }
 
 /// The form after a save, saying what was stored, with the fields empty for the next one.
-pub fn saved(contact: &Contact) -> String {
+pub(crate) fn saved(contact: &Contact) -> String {
     let message = format!(
         "<p class=\"saved\" role=\"status\">Saved <strong>{}</strong>, number <span class=\"number\">{}</span>. \
          <a href=\"/contacts?{}\">Show in the list</a> · <a href=\"/contacts/{}\">As JSON</a></p>",
@@ -84,7 +81,7 @@ pub fn saved(contact: &Contact) -> String {
 
 /// The form again with what the user typed, and each field's error beside it. `err` is the
 /// error that stopped the save; the other field is checked too, so one round trip shows both.
-pub fn invalid(name: &str, number: &str, err: &Error) -> String {
+pub(crate) fn invalid(name: &str, number: &str, err: &Error) -> String {
     let text = err.to_string();
     let mut state = FormState {
         title: "Error",
@@ -155,7 +152,7 @@ fn field_error(field: &str, why: Option<&str>, focus: bool) -> (String, String) 
 
 /// The list page: one table row per contact, a prefix filter, and links to the first and the
 /// next page. `after` is where this page started (none on the first page).
-pub fn list(page: &ContactPage, prefix: &str, after: Option<&str>, limit: usize) -> String {
+pub(crate) fn list(page: &ContactPage, prefix: &str, after: Option<&str>, limit: usize) -> String {
     let limit_text = limit.to_string();
     let link = |rel: &str, text: &str, after: &str| {
         let query = encode_query(&[("prefix", prefix), ("after", after), ("limit", &limit_text)]);

@@ -1,11 +1,6 @@
-//! An HTTP response, and its bytes on the wire in one piece.
-//!
-//! Every response carries `Date` (RFC 9110 §6.6.1) and `X-Content-Type-Options: nosniff`; HTML
-//! ones also carry a strict Content-Security-Policy (no scripts at all, styles and form posts to
-//! this origin only), so even a name that slipped past escaping could not run. What an answer
-//! says about its connection (`Persist`) is decided by the connection's thread.
+//! An HTTP response, and its bytes on the wire in one piece, with the headers every answer
+//! carries (`Date`, `nosniff`, and a strict Content-Security-Policy on HTML).
 
-use crate::error::Error;
 use crate::http::date;
 use std::io::Write;
 
@@ -14,7 +9,7 @@ const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-ac
 
 /// A complete response held in memory (all of ours are small).
 #[derive(Debug, Clone)]
-pub struct Response {
+pub(crate) struct Response {
     pub status: u16,
     /// Empty for an answer without a body and so without a `Content-Type`.
     pub content_type: &'static str,
@@ -24,15 +19,15 @@ pub struct Response {
 }
 
 impl Response {
-    pub fn json(status: u16, body: String) -> Response {
+    pub(crate) fn json(status: u16, body: String) -> Response {
         Response::new(status, "application/json", body.into_bytes())
     }
 
-    pub fn html(status: u16, body: String) -> Response {
+    pub(crate) fn html(status: u16, body: String) -> Response {
         Response::new(status, "text/html; charset=utf-8", body.into_bytes())
     }
 
-    pub fn new(status: u16, content_type: &'static str, body: Vec<u8>) -> Response {
+    pub(crate) fn new(status: u16, content_type: &'static str, body: Vec<u8>) -> Response {
         Response {
             status,
             content_type,
@@ -41,28 +36,14 @@ impl Response {
         }
     }
 
-    pub fn with_header(mut self, name: &'static str, value: String) -> Response {
+    pub(crate) fn with_header(mut self, name: &'static str, value: String) -> Response {
         self.headers.push((name, value));
         self
     }
 
-    /// `{"error": "..."}` with the error's status, plus `Allow` for a 405.
-    pub fn from_error(err: &Error) -> Response {
-        let body = serde_json::json!({ "error": err.to_string() }).to_string();
-        let response = Response::json(err.status(), body);
-        match err {
-            Error::MethodNotAllowed(allow) => response.with_header("Allow", allow.to_string()),
-            // Shedding load or connections: a client may come back in a second.
-            Error::Overloaded | Error::TooManyConnections => {
-                response.with_header("Retry-After", "1".into())
-            }
-            _ => response,
-        }
-    }
-
     /// The whole answer on the wire: status line, headers and (unless `head_only`) body, in
     /// one buffer so it goes out in one `write`.
-    pub fn encode(&self, persist: Persist, head_only: bool) -> Vec<u8> {
+    pub(crate) fn encode(&self, persist: Persist, head_only: bool) -> Vec<u8> {
         let mut bytes = Vec::with_capacity(320 + self.body.len());
         let _ = write!(
             bytes,
@@ -96,7 +77,7 @@ impl Response {
 
 /// What an answer says about its connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Persist {
+pub(crate) enum Persist {
     /// The connection closes after this answer: `Connection: close`.
     Close,
     /// HTTP/1.1 stays open by default: nothing to say.

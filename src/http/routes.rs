@@ -1,13 +1,13 @@
-//! Routing: one `match` from (method, path) to a handler, and errors turned into responses.
+//! Routing: one `match` from (method, path) to a handler.
 //!
-//! Handlers are plain functions from a request to a `Result<Response, Error>`; `handle` is the
-//! one place an `Error` becomes a response. Browsers (whose `Accept` names `text/html`) get HTML
-//! pages; every other client gets JSON, errors included.
+//! Handlers decode a request (query, form or JSON body), call the app with input `contact.rs`
+//! validated, and answer HTML to browsers (whose `Accept` names `text/html`), JSON to the rest.
 
-use crate::app::{App, MAX_PAGE};
-use crate::contact::{self, Contact};
+use crate::app::App;
+use crate::contact::{self, Contact, PageQuery};
 use crate::error::Error;
 use crate::http::page;
+use crate::http::reject::Reject;
 use crate::http::request::Request;
 use crate::http::response::Response;
 use percent_encoding::percent_decode_str;
@@ -51,7 +51,7 @@ impl Route {
 
 /// Answers one request and records it in the metrics; `received` is when it was read.
 /// Never panics on client input; never fails.
-pub fn handle(app: &App, req: &Request, received: Instant) -> Response {
+pub(crate) fn handle(app: &App, req: &Request, received: Instant) -> Response {
     let route = route_of(req);
     let label = route.as_ref().map_or("none", Route::label);
     let result = match route {
@@ -63,12 +63,13 @@ pub fn handle(app: &App, req: &Request, received: Instant) -> Response {
     };
     let response = match result {
         Ok(response) => response,
-        Err(Error::BadInput(msg)) if wants_html(req) && req.method == "POST" => {
+        // A browser's invalid form is shown again, with what was typed and what was wrong.
+        Err(Reject::App(err @ Error::BadInput(_))) if wants_html(req) && req.method == "POST" => {
             let (name, number) = form_fields(req).unwrap_or_default();
-            let err = Error::BadInput(msg);
-            Response::html(err.status(), page::invalid(&name, &number, &err))
+            let page = page::invalid(&name, &number, &err);
+            Reject::App(err).response(Some(page))
         }
-        Err(err) => Response::from_error(&err),
+        Err(reject) => reject.response(None),
     };
     log::debug!("{} {} -> {}", req.method, req.path, response.status);
     let elapsed = received.elapsed();
@@ -88,9 +89,9 @@ const SERVER_ALLOW: &str = "GET, HEAD, POST, OPTIONS";
 
 /// The route of a request: the method must be known, and `*` (only ever with OPTIONS, which
 /// `head.rs` checks) names the server itself.
-fn route_of(req: &Request) -> Result<Route, Error> {
+fn route_of(req: &Request) -> Result<Route, Reject> {
     if !KNOWN_METHODS.contains(&req.method.as_str()) {
-        return Err(Error::NotImplemented(req.method.clone()));
+        return Err(Reject::NotImplemented(req.method.clone()));
     }
     if req.path == "*" {
         return Ok(Route::Server);
@@ -98,7 +99,7 @@ fn route_of(req: &Request) -> Result<Route, Error> {
     parse_route(&req.path)
 }
 
-fn dispatch(app: &App, req: &Request, route: Route) -> Result<Response, Error> {
+fn dispatch(app: &App, req: &Request, route: Route) -> Result<Response, Reject> {
     let method = if req.method == "HEAD" {
         "GET"
     } else {
@@ -114,18 +115,18 @@ fn dispatch(app: &App, req: &Request, route: Route) -> Result<Response, Error> {
         ("GET", Route::Contact(name)) => get_contact(app, &name),
         ("POST", Route::Contacts | Route::Handle) => post_contact(app, req),
         ("GET", Route::Contacts) => list_contacts(app, req),
-        ("GET", Route::Health) => Ok(health(app)),
+        ("GET", Route::Health) => health(app),
         ("GET", Route::Metrics) => Ok(Response::new(
             200,
             "text/plain; version=0.0.4; charset=utf-8",
             app.metrics_text().into_bytes(),
         )),
-        (_, route) => Err(Error::MethodNotAllowed(route.allow())),
+        (_, route) => Err(Reject::MethodNotAllowed(route.allow())),
     }
 }
 
 /// Maps a path to its route; unknown paths are 404.
-fn parse_route(path: &str) -> Result<Route, Error> {
+fn parse_route(path: &str) -> Result<Route, Reject> {
     let trimmed = path
         .strip_suffix('/')
         .filter(|p| !p.is_empty())
@@ -139,16 +140,16 @@ fn parse_route(path: &str) -> Result<Route, Error> {
         ["healthz"] => Ok(Route::Health),
         ["metrics"] => Ok(Route::Metrics),
         ["static", "style.css"] => Ok(Route::Style),
-        _ => Err(Error::NotFound("route".into())),
+        _ => Err(Reject::NoRoute),
     }
 }
 
-fn get_contact(app: &App, raw_name: &str) -> Result<Response, Error> {
+fn get_contact(app: &App, raw_name: &str) -> Result<Response, Reject> {
     let name = contact::parse_name(raw_name)?;
     Ok(Response::json(200, app.get(&name)?.to_json()))
 }
 
-fn post_contact(app: &App, req: &Request) -> Result<Response, Error> {
+fn post_contact(app: &App, req: &Request) -> Result<Response, Reject> {
     let (name, number) = form_fields(req)?;
     let contact = Contact::parse(&name, &number)?;
     app.put(&contact)?;
@@ -160,7 +161,7 @@ fn post_contact(app: &App, req: &Request) -> Result<Response, Error> {
     }
 }
 
-fn list_contacts(app: &App, req: &Request) -> Result<Response, Error> {
+fn list_contacts(app: &App, req: &Request) -> Result<Response, Reject> {
     let query = parse_pairs(&req.query, "query")?;
     let get = |key: &str| {
         query
@@ -168,41 +169,30 @@ fn list_contacts(app: &App, req: &Request) -> Result<Response, Error> {
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
     };
-    let prefix = get("prefix").unwrap_or("").trim_start();
-    let after = get("after").filter(|a| !a.is_empty());
-    let limit = match get("limit") {
-        None | Some("") => 50,
-        Some(text) => text
-            .parse()
-            .ok()
-            .filter(|n| (1..=MAX_PAGE).contains(n))
-            .ok_or_else(|| {
-                Error::BadInput(format!("limit: a whole number from 1 to {MAX_PAGE}"))
-            })?,
-    };
-    if prefix.chars().count() > contact::MAX_NAME_CHARS {
-        return Err(Error::BadInput("prefix: too long".into()));
-    }
-    if after.is_some_and(|a| a.chars().count() > contact::MAX_NAME_CHARS) {
-        return Err(Error::BadInput("after: too long".into()));
-    }
-    let page = app.list(after, prefix, limit)?;
+    let query = PageQuery::parse(get("prefix"), get("after"), get("limit"))?;
+    let page = app.list(&query)?;
     if wants_html(req) && !wants_json(req) {
-        return Ok(Response::html(200, page::list(&page, prefix, after, limit)));
+        let (prefix, after) = (&query.prefix, query.after.as_deref());
+        return Ok(Response::html(
+            200,
+            page::list(&page, prefix, after, query.limit),
+        ));
     }
     let body = serde_json::json!({ "contacts": page.contacts, "next": page.next });
     Ok(Response::json(200, body.to_string()))
 }
 
-fn health(app: &App) -> Response {
+fn health(app: &App) -> Result<Response, Reject> {
     let health = app.health();
-    let status = if health.ok { "ok" } else { "unavailable" };
-    let body = serde_json::json!({ "status": status, "store": health.detail });
-    Response::json(if health.ok { 200 } else { 503 }, body.to_string())
+    if !health.ok {
+        return Err(Reject::Unhealthy(health.detail));
+    }
+    let body = serde_json::json!({ "status": "ok", "store": health.detail });
+    Ok(Response::json(200, body.to_string()))
 }
 
 /// `name` and `number` from a form or JSON body.
-fn form_fields(req: &Request) -> Result<(String, String), Error> {
+fn form_fields(req: &Request) -> Result<(String, String), Reject> {
     let content_type = req.header("content-type").unwrap_or("");
     let mime = content_type
         .split(';')
@@ -227,7 +217,7 @@ fn form_fields(req: &Request) -> Result<(String, String), Error> {
                 .map_err(|e| Error::BadInput(format!("body: invalid JSON contact: {e}")))?;
             Ok((body.name, body.number))
         }
-        _ => Err(Error::UnsupportedMediaType(content_type.to_string())),
+        _ => Err(Reject::UnsupportedMediaType(content_type.to_string())),
     }
 }
 

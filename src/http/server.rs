@@ -1,11 +1,5 @@
-//! The server: binding, the accept loop, one thread per connection, and a graceful stop.
-//!
-//! Each connection gets a small thread (`conn.rs`) that reads its requests within the limits of
-//! `request.rs` and answers them itself; the gate (`gate.rs`) bounds how many handlers run at
-//! once (one in debug mode, `threads` in production), so the worker count still bounds how many
-//! requests touch the store, while a slow or idle client only ever holds its own thread. On
-//! SIGINT/SIGTERM the server stops accepting, closes idle connections, lets requests being read
-//! or handled finish (within the read and write timeouts) and returns.
+//! The server: binding, the accept loop, one thread per connection (`conn.rs`), the connection
+//! limit, and a graceful stop on SIGINT/SIGTERM (docs/http.md).
 
 use crate::app::App;
 use crate::config::{Mode, ServerConfig};
@@ -13,8 +7,9 @@ use crate::error::Error;
 use crate::http::conn::{self, Shared};
 use crate::http::fds::{self, AcceptBackoff};
 use crate::http::gate::Gate;
+use crate::http::reject::Reject;
 use crate::http::request::{Connection, Limits, Socket};
-use crate::http::response::{Persist, Response};
+use crate::http::response::Persist;
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -26,7 +21,7 @@ use std::time::{Duration, Instant};
 const CONN_STACK: usize = 1024 * 1024;
 
 /// A bound server, not yet serving.
-pub struct Server {
+pub(crate) struct Server {
     listener: TcpListener,
     config: ServerConfig,
     stop: Arc<AtomicBool>,
@@ -34,14 +29,14 @@ pub struct Server {
 
 /// Stops a running server from another thread (or a signal handler).
 #[derive(Clone)]
-pub struct StopHandle {
+pub(crate) struct StopHandle {
     stop: Arc<AtomicBool>,
     addr: SocketAddr,
 }
 
 impl StopHandle {
     /// Asks the server to stop; returns at once.
-    pub fn stop(&self) {
+    pub(crate) fn stop(&self) {
         self.stop.store(true, Ordering::SeqCst);
         // Wake the accept loop, which blocks in `accept`.
         let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
@@ -54,10 +49,10 @@ type Conns = Mutex<HashMap<u64, Arc<Socket>>>;
 impl Server {
     /// Checks that the open-file limit can hold `max_connections` (raising it if need be) and
     /// binds the listen address (port 0 picks a free port).
-    pub fn bind(config: &ServerConfig) -> Result<Server, Error> {
+    pub(crate) fn bind(config: &ServerConfig) -> Result<Server, Error> {
         fds::ensure_limit(config.max_connections, config.workers())?;
         let listener = TcpListener::bind(&config.listen)
-            .map_err(|e| Error::Config(format!("cannot listen on {}: {e}", config.listen)))?;
+            .map_err(|e| Error::start(format!("cannot listen on {}", config.listen), e))?;
         Ok(Server {
             listener,
             config: config.clone(),
@@ -65,7 +60,7 @@ impl Server {
         })
     }
 
-    pub fn local_addr(&self) -> SocketAddr {
+    pub(crate) fn local_addr(&self) -> SocketAddr {
         self.listener
             .local_addr()
             .expect("a bound listener has an address")
@@ -73,7 +68,7 @@ impl Server {
 
     /// A handle whose wake-up connects to the loopback address of the listener's family
     /// (`[::1]` when listening on `[::]`, which may not accept IPv4).
-    pub fn stop_handle(&self) -> StopHandle {
+    pub(crate) fn stop_handle(&self) -> StopHandle {
         let mut addr = self.local_addr();
         if addr.ip().is_unspecified() {
             match addr {
@@ -88,7 +83,7 @@ impl Server {
     }
 
     /// Serves until stopped; returns once in-flight requests are answered.
-    pub fn run(self, app: Arc<App>) {
+    pub(crate) fn run(self, app: Arc<App>) {
         let workers = self.config.workers();
         let mode = match self.config.mode {
             Mode::Debug => "debug",
@@ -194,7 +189,7 @@ impl Server {
 
 /// Answers a connection over the limit with 503 and closes it.
 fn refuse(stream: TcpStream, app: &App) {
-    let response = Response::from_error(&Error::TooManyConnections);
+    let response = Reject::TooManyConnections.response(None);
     app.metrics().rejected(response.status);
     let bytes = response.encode(Persist::Close, false);
     let limit = Duration::from_millis(100);

@@ -57,7 +57,7 @@ impl Embedded {
         let db = Database::builder()
             .set_cache_size(CACHE_BYTES)
             .create(path)
-            .map_err(|e| Error::Config(format!("cannot open {}: {e}", path.display())))?;
+            .map_err(|e| Error::start(format!("cannot open {}", path.display()), e))?;
         // Create the table up front so readers never see "table does not exist".
         let tx = db.begin_write().map_err(store_err)?;
         tx.open_table(CONTACTS).map_err(store_err)?;
@@ -85,8 +85,8 @@ impl Embedded {
     }
 }
 
-fn store_err(err: impl std::fmt::Display) -> Error {
-    Error::Store(err.to_string())
+fn store_err(err: impl std::error::Error + Send + Sync + 'static) -> Error {
+    Error::store_from(err)
 }
 
 impl Store for Embedded {
@@ -106,7 +106,7 @@ impl Store for Embedded {
         queue.pending.push((contact.clone(), outcome.clone()));
         loop {
             if let Some(result) = outcome.get() {
-                return result.clone().map_err(Error::Store);
+                return result.clone().map_err(Error::store);
             }
             if queue.committing {
                 queue = self.committed.wait(queue).unwrap();

@@ -53,7 +53,7 @@ fn the_production_config_loads_and_the_unit_gives_it_the_files_it_needs() {
     let unit = std::fs::read_to_string(deploy_file("phonebook.service")).unwrap();
     let nofile: u64 = unit_setting(&unit, "LimitNOFILE").parse().unwrap();
     let workers = config.server.workers();
-    let needed = config.server.max_connections as u64 + phonebook::http::fds::reserve(workers);
+    let needed = phonebook::open_files_needed(&config.server);
     assert!(nofile >= needed, "LimitNOFILE={nofile} < {needed}");
     assert!(
         caches.len() + nodes <= 4,

@@ -1,10 +1,10 @@
-//! The layout's rule, checked on the sources: no module uses a module that uses it back.
+//! The layout's rules, checked on the sources (outside `#[cfg(test)]` code): no module uses a
+//! module that uses it back, and the invariants of docs/architecture.md that the text can show.
 //!
 //! A module may use its ancestors (a backend uses its folder's contract) and its parent picks
 //! its children, but between any other two modules the uses go one way only, so each folder can
-//! be read (and changed) knowing only what lies below it. Uses are read from the text: every
-//! `crate::` and `super::` path outside `#[cfg(test)]` code, resolved to the longest module
-//! it names.
+//! be read (and changed) knowing only what lies below it. Uses are every `crate::` and `super::`
+//! path, resolved to the longest module it names.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -43,6 +43,91 @@ fn the_check_sees_a_cycle_between_siblings_but_not_a_use_of_the_parent() {
         found,
         vec![vec!["page".to_string(), "routes".into(), "page".into()]]
     );
+}
+
+/// The service's modules (`src/`), by path, tests cut off.
+fn service() -> BTreeMap<String, String> {
+    modules(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"))
+}
+
+/// The modules outside `folder` (a module path) whose text contains `needle`.
+fn naming(needle: &str, folder: &str) -> Vec<String> {
+    let inside = |m: &str| m == folder || m.starts_with(&format!("{folder}::"));
+    service()
+        .into_iter()
+        .filter(|(m, text)| !inside(m) && text.contains(needle))
+        .map(|(m, _)| m)
+        .collect()
+}
+
+#[test]
+fn only_the_crate_root_uses_the_http_front() {
+    // The root declares `http` and so names it without `crate::`; any other module would not.
+    for path in ["crate::http::", "crate::http;", "super::http::"] {
+        assert_eq!(naming(path, "http"), Vec::<String>::new(), "{path}");
+    }
+}
+
+#[test]
+fn only_the_riak_backend_speaks_to_riak_and_only_the_cache_to_memcached() {
+    for wire in ["quick_protobuf", "ureq"] {
+        assert_eq!(naming(wire, "store::riak"), Vec::<String>::new(), "{wire}");
+    }
+    for client in ["memcached::", "McSocket"] {
+        assert_eq!(naming(client, "cache"), Vec::<String>::new(), "{client}");
+    }
+}
+
+#[test]
+fn every_error_status_is_picked_in_reject_rs() {
+    let sources = service();
+    assert!(
+        !sources["error"]
+            .split(|c: char| !c.is_ascii_digit())
+            .any(|n| n.len() == 3),
+        "the domain error names no status code"
+    );
+    // Every other answer is a 200: a literal status elsewhere would be a second place.
+    for (module, text) in &sources {
+        for call in ["Response::json(", "Response::html(", "Response::new("] {
+            for (i, _) in text.match_indices(call) {
+                let rest = &text[i + call.len()..];
+                let status = &rest[..rest.find(',').unwrap_or(rest.len())];
+                let mut numbers = status.split(|c: char| !c.is_ascii_digit());
+                assert!(
+                    module == "http::reject" || numbers.all(|n| n.is_empty() || n == "200"),
+                    "{module}: {call}{status}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn values_are_validated_only_in_contact_rs() {
+    for limit in ["MAX_NAME_CHARS", "MIN_DIGITS", "MAX_DIGITS", "MAX_PAGE"] {
+        assert_eq!(naming(limit, "contact"), Vec::<String>::new(), "{limit}");
+    }
+}
+
+#[test]
+fn no_request_reads_the_file_system_and_no_crate_has_unsafe_code() {
+    for (module, text) in service().iter().filter(|(m, _)| m.starts_with("http")) {
+        assert!(
+            !text.contains("fs::") && !text.contains("File::"),
+            "{module}"
+        );
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for crate_root in [
+        "src/lib.rs",
+        "src/main.rs",
+        "tools/src/main.rs",
+        "tools/riak-standin/src/lib.rs",
+    ] {
+        let text = std::fs::read_to_string(root.join(crate_root)).unwrap();
+        assert!(text.contains("#![forbid(unsafe_code)]"), "{crate_root}");
+    }
 }
 
 /// Module path (`http::routes`; the crate root is "") → its source, tests cut off.

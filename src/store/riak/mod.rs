@@ -215,10 +215,10 @@ fn newer(a: &Sibling, b: &Sibling) -> bool {
 /// The contact a stored value holds; its name must be the key.
 fn parse_value(name: &str, value: &[u8]) -> Result<Contact, Error> {
     let stored: Contact = serde_json::from_slice(value)
-        .map_err(|e| Error::Store(format!("value of {name:?} is not a contact: {e}")))?;
+        .map_err(|e| Error::store(format!("value of {name:?} is not a contact: {e}")))?;
     if stored.name != name {
         let found = &stored.name;
-        return Err(Error::Store(format!("value of {name:?} names {found:?}")));
+        return Err(Error::store(format!("value of {name:?} names {found:?}")));
     }
     Ok(stored)
 }

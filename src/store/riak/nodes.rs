@@ -110,7 +110,7 @@ impl Nodes {
             let node = &self.shared.nodes[i];
             match op(node.link.as_ref()) {
                 Ok(value) => return Ok(value),
-                Err(Fail::Riak(msg)) => return Err(Error::Store(msg)),
+                Err(Fail::Riak(msg)) => return Err(Error::store(msg)),
                 Err(Fail::Down(msg)) => {
                     node.mark_down(&msg);
                     last = Some(Fail::Down(msg));

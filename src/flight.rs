@@ -1,23 +1,18 @@
-//! Single flight: concurrent misses for one name share one store read.
+//! Single flight: concurrent calls for one key share one call's answer.
 //!
-//! When a hot name's cache entry expires, every worker that asks for it in that moment misses.
-//! Without this, each of them reads the store (a stampede: up to one read per worker, all for
-//! the same answer). Here the first one (the leader) reads; the others wait for its answer and
-//! get a copy of it, an error included.
-//!
-//! A waiter never waits forever: if the leader's thread unwinds before answering (a panic), the
-//! waiters are woken and read for themselves, and no waiter waits longer than the bound given
-//! to [`Flights::new`] (a backstop: the store bounds its own operations).
+//! The app uses it so that a hot name's expiry in the cache costs one store read, not one per
+//! worker. A waiter never waits past the bound given to [`Flights::new`], nor for a leader that
+//! unwound without an answer: it then reads for itself.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 /// The longest a waiter waits for the leader's answer before reading the store itself.
-pub const MAX_WAIT: Duration = Duration::from_secs(10);
+pub(crate) const MAX_WAIT: Duration = Duration::from_secs(10);
 
 /// The reads in flight, by name.
-pub struct Flights<T> {
+pub(crate) struct Flights<T> {
     calls: Mutex<HashMap<String, Arc<Call<T>>>>,
     max_wait: Duration,
 }
@@ -37,7 +32,7 @@ enum State<T> {
 
 /// Who answered a [`Flights::run`] call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
+pub(crate) enum Role {
     /// This caller read (it led the flight, or read alone after a leader failed to answer).
     Read,
     /// Another caller's read answered this one.
@@ -46,7 +41,7 @@ pub enum Role {
 
 impl<T: Clone> Flights<T> {
     /// No read in flight; a waiter waits at most `max_wait`.
-    pub fn new(max_wait: Duration) -> Flights<T> {
+    pub(crate) fn new(max_wait: Duration) -> Flights<T> {
         Flights {
             calls: Mutex::new(HashMap::new()),
             max_wait,
@@ -54,7 +49,7 @@ impl<T: Clone> Flights<T> {
     }
 
     /// `read`'s answer for `key`: this caller's own, or that of the read already in flight.
-    pub fn run(&self, key: &str, read: impl FnOnce() -> T) -> (T, Role) {
+    pub(crate) fn run(&self, key: &str, read: impl FnOnce() -> T) -> (T, Role) {
         let (call, leader) = self.join(key);
         if !leader {
             return match call.wait(self.max_wait) {
@@ -74,7 +69,7 @@ impl<T: Clone> Flights<T> {
 
     /// Lets the next caller for `key` start a new read instead of joining the one in flight:
     /// after a write, a reader that comes later must not get an answer read before it.
-    pub fn forget(&self, key: &str) {
+    pub(crate) fn forget(&self, key: &str) {
         self.calls.lock().unwrap().remove(key);
     }
 
