@@ -8,6 +8,9 @@
 //! Several stand-in nodes share one [`Db`], like the nodes of a cluster share their data.
 
 use crate::cluster::Cluster;
+use crate::replicas::Replicas;
+use crate::ring::Ring;
+use crate::RingOptions;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -22,7 +25,9 @@ pub struct Sibling {
     pub last_mod: (u32, u32),
     pub deleted: bool,
     /// The write that made it.
-    written: u64,
+    pub(crate) written: u64,
+    /// The latest write its writer had seen (the vclock it sent): it replaces those.
+    pub(crate) seen: u64,
 }
 
 /// A key's state: its latest write and its values.
@@ -75,23 +80,43 @@ impl Bucket {
 pub struct Db(Arc<Mutex<Data>>, Arc<Cluster>);
 
 #[derive(Default)]
-struct Data {
+pub(crate) struct Data {
     /// Bucket types besides `default`, with their `allow_mult`.
     types: HashMap<String, bool>,
     /// Buckets of the default type with `allow_mult=true`.
     multi: Vec<String>,
+    /// One copy of everything, when the cluster has no ring.
     objects: HashMap<Bucket, BTreeMap<Vec<u8>, Object>>,
-    clock: u64,
+    /// Each vnode's own copy, when it has one (see [`Db::replicated`]).
+    pub(crate) ring: Option<Replicas>,
+    pub(crate) clock: u64,
     /// The last timestamp handed out, so that every write is strictly newer.
-    last_stamp: (u32, u32),
+    pub(crate) last_stamp: (u32, u32),
 }
 
 /// Why a request cannot be served; the text is what Riak would say.
 pub type Refusal = String;
 
 impl Db {
-    fn lock(&self) -> MutexGuard<'_, Data> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Data> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A new cluster whose nodes keep replicas on a ring (see [`crate::StandinCluster`]).
+    pub fn with_ring(options: &RingOptions) -> Db {
+        let ring = Ring {
+            size: options.ring_size,
+            n_val: options.n_val,
+            nodes: options.nodes,
+        };
+        let db = Db::default();
+        db.lock().ring = Some(Replicas::new(ring, options.fallbacks_first));
+        db
+    }
+
+    /// The ring position of a node that starts with this cluster's data, if it has a ring.
+    pub(crate) fn join(&self) -> Option<usize> {
+        self.lock().ring.as_mut().and_then(Replicas::join)
     }
 
     /// The cluster's queue and restart state.
@@ -120,7 +145,7 @@ impl Db {
     }
 
     /// Fails for a bucket type that does not exist, with Riak's message.
-    fn allow_mult(data: &Data, bucket: &Bucket) -> Result<bool, Refusal> {
+    pub(crate) fn allow_mult(data: &Data, bucket: &Bucket) -> Result<bool, Refusal> {
         if bucket.kind == "default" {
             return Ok(data.multi.contains(&bucket.name));
         }
@@ -150,30 +175,14 @@ impl Db {
     ) -> Result<Object, Refusal> {
         let mut data = self.lock();
         let allow_mult = Self::allow_mult(&data, bucket)?;
-        data.clock += 1;
-        let written = data.clock;
-        let last_mod = next_stamp(&mut data.last_stamp);
+        let sibling = data.sibling(value, content_type, seen, deleted);
         let object = data
             .objects
             .entry(bucket.clone())
             .or_default()
             .entry(key.to_vec())
             .or_default();
-        let seen = seen.unwrap_or(0);
-        if allow_mult && !deleted {
-            object.siblings.retain(|s| s.written > seen && !s.deleted);
-        } else {
-            object.siblings.clear();
-        }
-        object.siblings.push(Sibling {
-            value,
-            content_type,
-            vtag: format!("{written:x}vt{}", last_mod.1),
-            last_mod,
-            deleted,
-            written,
-        });
-        object.version = written;
+        object.write(sibling, allow_mult);
         Ok(object.clone())
     }
 
@@ -188,8 +197,9 @@ impl Db {
         limit: usize,
     ) -> Result<(Vec<Vec<u8>>, bool), Refusal> {
         let data = self.lock();
-        Self::allow_mult(&data, bucket)?;
-        let Some(objects) = data.objects.get(bucket) else {
+        let allow_mult = Self::allow_mult(&data, bucket)?;
+        let merged = data.ring.as_ref().map(|r| r.bucket(bucket, allow_mult));
+        let Some(objects) = merged.as_ref().or(data.objects.get(bucket)) else {
             return Ok((Vec::new(), false));
         };
         if min > max {
@@ -203,6 +213,81 @@ impl Db {
         let out: Vec<_> = keys.by_ref().take(limit).collect();
         let more = keys.next().is_some();
         Ok((out, more))
+    }
+}
+
+impl Data {
+    /// Which buckets keep siblings: (type, bucket), a whole type when the bucket is `None`.
+    pub(crate) fn multi_buckets(&self) -> Vec<(String, Option<String>)> {
+        let types = self.types.iter().filter(|(_, m)| **m);
+        let typed = types.map(|(t, _)| (t.clone(), None));
+        let plain = self
+            .multi
+            .iter()
+            .map(|b| ("default".to_string(), Some(b.clone())));
+        typed.chain(plain).collect()
+    }
+
+    /// A new write: the next number of the cluster's counter and a newer timestamp.
+    pub(crate) fn sibling(
+        &mut self,
+        value: Vec<u8>,
+        content_type: Vec<u8>,
+        seen: Option<u64>,
+        deleted: bool,
+    ) -> Sibling {
+        self.clock += 1;
+        let written = self.clock;
+        let last_mod = next_stamp(&mut self.last_stamp);
+        Sibling {
+            value,
+            content_type,
+            vtag: format!("{written:x}vt{}", last_mod.1),
+            last_mod,
+            deleted,
+            written,
+            seen: seen.unwrap_or(0),
+        }
+    }
+}
+
+impl Object {
+    /// Applies a write as the coordinating replica does: it replaces what its writer saw (with
+    /// `allow_mult`), or everything.
+    pub(crate) fn write(&mut self, sibling: Sibling, allow_mult: bool) {
+        if allow_mult && !sibling.deleted {
+            self.siblings
+                .retain(|s| s.written > sibling.seen && !s.deleted);
+        } else {
+            self.siblings.clear();
+        }
+        self.version = sibling.written;
+        self.siblings.push(sibling);
+    }
+
+    /// Two replicas' objects made one, as a replica takes another's copy: a sibling stays
+    /// unless another one's writer had seen it; without `allow_mult` the newest one stays.
+    pub(crate) fn merge(&self, other: &Object, allow_mult: bool) -> Object {
+        let mut all: Vec<Sibling> = self.siblings.clone();
+        for s in &other.siblings {
+            if !all.iter().any(|a| a.written == s.written) {
+                all.push(s.clone());
+            }
+        }
+        let newer_seen = |s: &Sibling| {
+            all.iter()
+                .any(|x| x.seen >= s.written && x.written != s.written)
+        };
+        let mut kept: Vec<Sibling> = all.iter().filter(|s| !newer_seen(s)).cloned().collect();
+        if !allow_mult && kept.len() > 1 {
+            kept.sort_by_key(|s| (s.last_mod, s.written));
+            kept.drain(..kept.len() - 1);
+        }
+        kept.sort_by_key(|s| s.written);
+        Object {
+            version: self.version.max(other.version),
+            siblings: kept,
+        }
     }
 }
 

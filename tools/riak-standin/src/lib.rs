@@ -18,18 +18,25 @@
 #![forbid(unsafe_code)]
 
 mod cluster;
+mod coordinator;
 mod db;
 mod encoding;
 mod model;
+mod nodes;
 mod pb;
 mod protobuf;
+mod quorum;
+mod replicas;
 mod response;
+mod ring;
 mod serve;
 mod web;
 
 pub use db::Db;
 pub use model::Profile;
+pub use nodes::{RingOptions, StandinCluster};
 
+use replicas::NodeState;
 use std::collections::HashMap;
 use std::io;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -131,6 +138,8 @@ static NODE_IDS: AtomicU64 = AtomicU64::new(0);
 struct Shared {
     id: u64,
     db: Db,
+    /// This node's place in the ring, when the cluster has one.
+    ring_node: Option<usize>,
     node: String,
     no_2i: bool,
     profile: Profile,
@@ -173,9 +182,11 @@ impl Standin {
             TcpListener::bind(&options.http)?,
         );
         let pbc_addr = pbc.local_addr()?;
+        let ring_node = db.join();
         let shared = Arc::new(Shared {
             id: NODE_IDS.fetch_add(1, Ordering::SeqCst),
             db,
+            ring_node,
             node: format!("standin@{pbc_addr}"),
             no_2i: options.no_2i,
             profile: options.profile,
@@ -242,6 +253,7 @@ impl Standin {
             .db
             .cluster()
             .node_away(shared.id, shared.quorum_errors);
+        self.set_ring_state(NodeState::Down);
         // Wake the acceptors out of `accept`; they see the mode and close their listeners.
         for addr in [self.pbc_addr, self.http_addr] {
             let _ = TcpStream::connect_timeout(&addr, Duration::from_secs(1));
@@ -259,6 +271,7 @@ impl Standin {
         let mode = *lock(&self.shared.mode);
         if mode == Mode::Running {
             self.shared.set_mode(Mode::Hung);
+            self.set_ring_state(NodeState::Hung);
         }
     }
 
@@ -270,11 +283,19 @@ impl Standin {
 
     /// Like [`Standin::resume`], with a start-up phase of `startup` after a stop.
     pub fn resume_starting(&self, startup: Duration) -> io::Result<()> {
+        self.restart(startup, Duration::ZERO)
+    }
+
+    /// Like [`Standin::resume_starting`]; in a ring cluster a stopped node's replicas keep their
+    /// old copies (stale values) for `handoff` after this call, then take what the fallbacks
+    /// got while it was away.
+    pub fn restart(&self, startup: Duration, handoff: Duration) -> io::Result<()> {
         let mode = *lock(&self.shared.mode);
         match mode {
             Mode::Running => {}
             Mode::Hung => {
                 self.shared.set_mode(Mode::Running);
+                self.set_ring_state(NodeState::Up);
             }
             Mode::Stopped => {
                 let pbc = TcpListener::bind(self.pbc_addr)?;
@@ -283,11 +304,23 @@ impl Standin {
                 *lock(&shared.starting_until) = Some(Instant::now() + startup);
                 let cluster = shared.db.cluster();
                 cluster.node_back(shared.id, startup + shared.settle);
+                self.set_ring_state(NodeState::Returning(Instant::now() + handoff));
                 shared.set_mode(Mode::Running);
                 self.spawn_acceptors(pbc, http);
             }
         }
         Ok(())
+    }
+
+    /// This node's place in the ring cluster (`None` without a ring).
+    pub fn ring_node(&self) -> Option<usize> {
+        self.shared.ring_node
+    }
+
+    fn set_ring_state(&self, state: NodeState) {
+        if let Some(node) = self.shared.ring_node {
+            self.shared.db.set_node_state(node, state);
+        }
     }
 
     fn spawn_acceptors(&self, pbc: TcpListener, http: TcpListener) {

@@ -52,6 +52,7 @@ fn ctx(shared: &Shared) -> Ctx<'_> {
         db: &shared.db,
         node: &shared.node,
         fallback_rate: shared.fallback_rate,
+        ring_node: shared.ring_node,
     }
 }
 

@@ -4,12 +4,15 @@
 //! and the web server's HTML 404 a starting node gives for every path.
 
 use crate::cluster::Read as Outcome;
+use crate::coordinator::Write;
 use crate::db::{parse_vclock, Bucket, Object};
 use crate::encoding::{base64, http_date, json_string, unbase64, unescape};
 use crate::model::Op;
 use crate::pb::Ctx;
+use crate::quorum::{GetOptions, PutOptions, Quorum};
 use crate::response::Response;
 use std::io::{self, BufRead, Read};
+use std::time::Duration;
 
 /// The largest request line plus headers, and body, read.
 const MAX_HEAD: usize = 16 * 1024;
@@ -156,17 +159,16 @@ fn object(ctx: &Ctx, req: &Request, bucket: &Bucket, key: &[u8]) -> Result<(Resp
                 .ok_or("bad vclock")?,
         ),
     };
+    if let Some(node) = ctx.ring_node {
+        return replicated(ctx, node, req, bucket, key, seen);
+    }
     let not_found = || Response::new(404, "text/plain", "not found\n");
     match req.method.as_str() {
         "GET" | "HEAD" => {
             let object = db.get(bucket, key)?;
             let notfound_ok = req.param("notfound_ok") != Some("false");
+            let op = read_op(req, object.as_ref(), notfound_ok);
             let live = object.as_ref().is_some_and(|o| !o.live().is_empty());
-            let op = match (req.method == "HEAD", live || notfound_ok) {
-                (true, _) => Op::Head,
-                (false, true) => Op::Get,
-                (false, false) => Op::AbsentStrict,
-            };
             if live {
                 match db.cluster().read(ctx.fallback_rate, notfound_ok) {
                     Outcome::Value => {}
@@ -200,6 +202,100 @@ fn object(ctx: &Ctx, req: &Request, bucket: &Bucket, key: &[u8]) -> Result<(Resp
             }
             _ => Ok((not_found(), Op::Trivial)),
         },
+        _ => Ok((
+            Response::new(405, "text/plain", "method not allowed\n"),
+            Op::Trivial,
+        )),
+    }
+}
+
+/// What a read costs: a head, a value, or a wait for every replica of an absent name.
+fn read_op(req: &Request, object: Option<&Object>, notfound_ok: bool) -> Op {
+    let live = object.is_some_and(|o| !o.live().is_empty());
+    match (req.method == "HEAD", live || notfound_ok) {
+        (true, _) => Op::Head,
+        (false, true) => Op::Get,
+        (false, false) => Op::AbsentStrict,
+    }
+}
+
+/// An object request in a ring cluster: coordinated over the key's replicas with the quorum
+/// values of the query, answered with the bytes of Riak's web server.
+fn replicated(
+    ctx: &Ctx,
+    node: usize,
+    req: &Request,
+    bucket: &Bucket,
+    key: &[u8],
+    seen: Option<u64>,
+) -> Result<(Response, Op), String> {
+    let db = ctx.db;
+    let not_found = || Response::riak(404, "text/plain", "not found\n", false);
+    let timeout = req
+        .param("timeout")
+        .and_then(|t| t.parse().ok())
+        .map(Duration::from_millis);
+    let get = GetOptions {
+        r: Quorum::from_http(req.param("r")),
+        pr: Quorum::from_http(req.param("pr")),
+        basic_quorum: req.param("basic_quorum").map(|v| v == "true"),
+        notfound_ok: req.param("notfound_ok").map(|v| v != "false"),
+        timeout,
+    };
+    let put = PutOptions {
+        w: Quorum::from_http(req.param("w")),
+        dw: Quorum::from_http(req.param("dw")),
+        pw: Quorum::from_http(req.param("pw")),
+        timeout,
+    };
+    match req.method.as_str() {
+        "GET" | "HEAD" => {
+            let object = match db.fetch(node, bucket, key, &get)? {
+                Ok(object) => object,
+                Err(failure) => return Ok((failure.http(None), Op::Trivial)),
+            };
+            let op = read_op(req, object.as_ref(), get.notfound_ok.unwrap_or(true));
+            Ok(match object {
+                None => (not_found(), op),
+                Some(object) => (show(&object, req), op),
+            })
+        }
+        "PUT" | "POST" => {
+            let content_type = req
+                .header("content-type")
+                .ok_or("Missing Content-Type request header")?;
+            let write = Write {
+                value: req.body.clone(),
+                content_type: content_type.into(),
+                seen,
+                deleted: false,
+            };
+            let object = match db.store(node, bucket, key, write, &put)? {
+                Ok(object) => object,
+                Err(failure) => return Ok((failure.http(Some(content_type)), Op::Trivial)),
+            };
+            if req.param("returnbody") == Some("true") {
+                return Ok((show(&object, req), Op::Put));
+            }
+            Ok((Response::riak(204, "application/json", "", true), Op::Put))
+        }
+        "DELETE" => {
+            match db.fetch(node, bucket, key, &get)? {
+                Ok(Some(o)) if !o.live().is_empty() => {}
+                Ok(_) => return Ok((not_found(), Op::Trivial)),
+                Err(failure) => return Ok((failure.http(Some("text/plain")), Op::Trivial)),
+            }
+            let write = Write {
+                value: Vec::new(),
+                content_type: Vec::new(),
+                seen,
+                deleted: true,
+            };
+            match db.store(node, bucket, key, write, &put)? {
+                Ok(_) => Ok((Response::riak(204, "text/html", "", true), Op::Put)),
+                Err(failure) => Ok((failure.http(Some("text/plain")), Op::Trivial)),
+            }
+        }
         _ => Ok((
             Response::new(405, "text/plain", "method not allowed\n"),
             Op::Trivial,
