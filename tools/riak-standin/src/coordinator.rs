@@ -2,9 +2,11 @@
 //! their replies by the rules of `quorum.rs`, waits for silent (hung) replicas until the
 //! request's timeout, and repairs the replicas that answered with an older copy.
 //!
-//! Replies come in the key's replica order, those holding a copy first; in a share of reads
-//! (`RingOptions::fallbacks_first`) the empty ones come first, as they did now and then on the
-//! recorded cluster, where empty fallbacks on the coordinating node answer fastest.
+//! Replies come from the coordinating node's own replicas first (they answer fastest: after a
+//! restart the recorded cluster gave stale values from the restarted node's replicas through that
+//! node), then the others, each group in replica order with the replicas holding a copy first;
+//! in a share of reads (`RingOptions::fallbacks_first`) the empty ones come first, as they did
+//! now and then on the recorded cluster.
 
 use crate::db::{Bucket, Data, Db, Object, Refusal};
 use crate::quorum::{self, Failure, GetOptions, PutOptions, Quorum, ReadRules, Reply, Verdict};
@@ -34,8 +36,6 @@ impl Db {
         key: &[u8],
         options: &GetOptions,
     ) -> Result<Result<Option<Object>, Failure>, Refusal> {
-        // Every node coordinates a read alike: it asks the same replicas.
-        let _ = node;
         let deadline = Instant::now() + options.timeout.unwrap_or(quorum::DEFAULT_TIMEOUT);
         let mut data = self.lock();
         let allow_mult = Db::allow_mult(&data, bucket)?;
@@ -77,8 +77,11 @@ impl Db {
                     )
                 })
                 .collect();
-            // A stable sort: replicas holding a copy first (or last), in replica order.
-            replies.sort_by_key(|(_, reply)| reply.object.is_none() != empty_first);
+            // A stable sort: the coordinating node's own replicas first, and among each, those
+            // holding a copy first (or last), in replica order.
+            replies.sort_by_key(|(slot, reply)| {
+                (slot.host != node, reply.object.is_none() != empty_first)
+            });
             let ordered: Vec<Reply> = replies.iter().map(|(_, r)| r.clone()).collect();
             let all_in = answering.len() == slots.len();
             let merge = |objects: &[&Object]| merge_all(objects, allow_mult);

@@ -34,7 +34,7 @@ mod web;
 
 pub use db::Db;
 pub use model::Profile;
-pub use nodes::{RingOptions, StandinCluster};
+pub use nodes::{Rejoin, RingOptions, StandinCluster};
 
 use replicas::NodeState;
 use std::collections::HashMap;
@@ -283,13 +283,12 @@ impl Standin {
 
     /// Like [`Standin::resume`], with a start-up phase of `startup` after a stop.
     pub fn resume_starting(&self, startup: Duration) -> io::Result<()> {
-        self.restart(startup, Duration::ZERO)
+        self.restart(startup, Rejoin::default())
     }
 
-    /// Like [`Standin::resume_starting`]; in a ring cluster a stopped node's replicas keep their
-    /// old copies (stale values) for `handoff` after this call, then take what the fallbacks
-    /// got while it was away.
-    pub fn restart(&self, startup: Duration, handoff: Duration) -> io::Result<()> {
+    /// Like [`Standin::resume_starting`]; in a ring cluster a stopped node's vnodes rejoin as
+    /// `rejoin` says: stale copies from `vnodes_after` until `handoff` (both from this call).
+    pub fn restart(&self, startup: Duration, rejoin: Rejoin) -> io::Result<()> {
         let mode = *lock(&self.shared.mode);
         match mode {
             Mode::Running => {}
@@ -304,7 +303,10 @@ impl Standin {
                 *lock(&shared.starting_until) = Some(Instant::now() + startup);
                 let cluster = shared.db.cluster();
                 cluster.node_back(shared.id, startup + shared.settle);
-                self.set_ring_state(NodeState::Returning(Instant::now() + handoff));
+                let now = Instant::now();
+                let vnodes_at = now + rejoin.vnodes_after;
+                let handoff_at = now + rejoin.handoff.max(rejoin.vnodes_after);
+                self.set_ring_state(NodeState::Starting(vnodes_at, handoff_at));
                 shared.set_mode(Mode::Running);
                 self.spawn_acceptors(pbc, http);
             }

@@ -7,9 +7,10 @@
 //! asks coordinates the request over the key's replicas, as every Riak node does.
 
 use crate::db::Bucket;
+use crate::replicas::NodeState;
 use crate::{Db, Standin, StandinOptions};
 use std::io;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The shape of a ring cluster; the defaults are those of the recorded cluster.
 #[derive(Debug, Clone)]
@@ -35,6 +36,17 @@ impl Default for RingOptions {
             fallbacks_first: 0.0,
         }
     }
+}
+
+/// How a stopped node's vnodes come back, counted from its restart.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Rejoin {
+    /// Until then its vnodes count as stopped: fallbacks serve its replicas (on the recorded
+    /// cluster, 14 s after `riak daemon`).
+    pub vnodes_after: Duration,
+    /// Until then its vnodes serve the copies they had when it stopped; then they take what the
+    /// fallbacks got meanwhile (recorded: within a second of the vnodes' return).
+    pub handoff: Duration,
 }
 
 /// Stand-in nodes sharing one ring. Dropping it stops them.
@@ -76,10 +88,45 @@ impl StandinCluster {
     }
 
     /// Brings node `i` back: a hung node answers what it held back; a stopped one listens again
-    /// (after its start-up phase, if any) and serves its old copies for `handoff`.
+    /// (after its start-up phase, if any) and its vnodes serve their old copies for `handoff`.
     pub fn restart(&self, i: usize, handoff: Duration) -> io::Result<()> {
+        let rejoin = Rejoin {
+            vnodes_after: Duration::ZERO,
+            handoff,
+        };
+        self.restart_with(i, rejoin)
+    }
+
+    /// Brings a stopped node `i` back with both phases of its return timed.
+    pub fn restart_with(&self, i: usize, rejoin: Rejoin) -> io::Result<()> {
         let node = &self.nodes[i];
-        node.restart(node.shared.startup, handoff)
+        node.restart(node.shared.startup, rejoin)
+    }
+
+    /// Ends the wait of returning node `i` for its vnodes now: they serve their old copies.
+    pub fn join_vnodes(&self, i: usize) {
+        self.advance(i, false);
+    }
+
+    /// Ends the handoff of returning node `i` now: its vnodes take the fallbacks' data.
+    pub fn hand_off(&self, i: usize) {
+        self.advance(i, true);
+    }
+
+    fn advance(&self, i: usize, handoff: bool) {
+        let state = {
+            let data = self.db.lock();
+            data.ring.as_ref().expect("a ring cluster").state(i)
+        };
+        let now = Instant::now();
+        let next = match state {
+            NodeState::Starting(_, at) if !handoff => NodeState::Starting(now, at),
+            NodeState::Starting(..) | NodeState::Returning(_) if handoff => {
+                NodeState::Starting(now, now)
+            }
+            other => other,
+        };
+        self.db.set_node_state(i, next);
     }
 
     /// The nodes holding a key's replicas (its preference list), for a bucket of the default

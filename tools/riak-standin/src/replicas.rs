@@ -20,6 +20,9 @@ pub enum NodeState {
     Hung,
     /// Stopped: its replicas are on fallbacks.
     Down,
+    /// Restarted: its API serves, its vnodes count as stopped until the first instant (as
+    /// before Riak registers the KV service), then it is returning until the second.
+    Starting(Instant, Instant),
     /// Back, with old copies until its handoff at this instant.
     Returning(Instant),
 }
@@ -71,6 +74,10 @@ impl Replicas {
         })
     }
 
+    pub fn state(&self, node: usize) -> NodeState {
+        self.states[node]
+    }
+
     /// Sets a node's state; a node that stops loses its mailbox, one that wakes reads it.
     pub fn set_state(
         &mut self,
@@ -93,6 +100,11 @@ impl Replicas {
     /// Hands the fallbacks' data to nodes whose handoff time has come.
     pub fn settle(&mut self, now: Instant, allow_mult: &dyn Fn(&Bucket) -> bool) {
         for node in 0..self.states.len() {
+            if let NodeState::Starting(vnodes_at, handoff_at) = self.states[node] {
+                if vnodes_at <= now {
+                    self.states[node] = NodeState::Returning(handoff_at);
+                }
+            }
             let NodeState::Returning(at) = self.states[node] else {
                 continue;
             };
@@ -120,7 +132,8 @@ impl Replicas {
     pub fn slots(&self, bucket: &Bucket, key: &[u8]) -> Vec<Slot> {
         let order = self.ring.preference(bucket, key);
         let (primaries, rest) = order.split_at(self.ring.n_val.min(order.len()));
-        let up = |node: usize| self.states[node] != NodeState::Down;
+        let up =
+            |node: usize| !matches!(self.states[node], NodeState::Down | NodeState::Starting(..));
         let mut slots = Vec::new();
         let mut down = Vec::new();
         for &p in primaries {
