@@ -128,6 +128,14 @@ pub fn get_frame(key: &str, extra: &[(u64, u64)]) -> Vec<u8> {
     frame(9, &body)
 }
 
+/// An `RpbDelReq` of `key`.
+pub fn delete_frame(key: &str) -> Vec<u8> {
+    let mut body = Vec::new();
+    field(&mut body, 1, BUCKET.as_bytes());
+    field(&mut body, 2, key.as_bytes());
+    frame(13, &body)
+}
+
 /// Writes generation `gen` of these keys through node `node`'s PBC API.
 pub fn write_all(cluster: &StandinCluster, node: usize, keys: &[String], gen: u32) {
     for key in keys {
