@@ -57,7 +57,7 @@ fn the_recorded_fault_phases_answer_as_recorded() {
 /// What the recording did between its phases.
 fn enter(cluster: &riak_standin::StandinCluster, phase: &str, keys: &[String]) {
     match phase {
-        "node2_stopped" => {}
+        "node2_stopped" => cluster.stop(1),
         "node2_restarting" => {
             // Overwritten while node 1 was away; k2 and k4 were deleted then.
             let live: Vec<String> = keys[..60]
