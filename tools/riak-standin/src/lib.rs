@@ -9,7 +9,20 @@
 //!   everything else gets "Unknown message code", and HTTP answers every path with the web
 //!   server's HTML 404, as recorded on a real node;
 //! - fallback reads while a node of the cluster is away or settling (`fallback_rate`);
-//! - the real profile ([`Profile::Real`]): answers paced like a real 2-node cluster on 2 cores.
+//! - the real profile ([`Profile::Real`]): answers paced like a real 2-node cluster on 2 cores;
+//! - replicas ([`StandinCluster`]): nodes that share one ring, as riak_core builds it (ring
+//!   size 16, n_val 3, the recorded claim and preference lists), each vnode with its own copy,
+//!   fallbacks for a stopped node, Riak's quorum rules per request (r, pr, w, dw, pw,
+//!   `notfound_ok`, `basic_quorum`, `timeout` through both APIs), read repair, tombstones, and a
+//!   returning node that serves stale copies until its handoff.
+//!
+//! Nodes started on one [`Db`] form a cluster. A plain `Db` (what [`Standin::start`] makes, or
+//! another node's [`Standin::db`]) keeps one copy of everything: a stopped node costs no data.
+//! A `Db` made by [`Db::with_ring`] (what [`StandinCluster::start`] does) is a ring: each node
+//! started on it takes the next place (0, 1, …), serves its own listeners on threads of this
+//! process, and coordinates every request over the key's replicas; stopping, hanging and
+//! restarting a node ([`StandinCluster::stop`], [`StandinCluster::hang`],
+//! [`StandinCluster::restart`]) changes what the others' coordinators find.
 //!
 //! Written from Riak's published protocol, independently of phonebook's client, so that the two
 //! cannot share a misreading. It uses std only: a thread per connection, loopback, bounded
@@ -21,8 +34,12 @@ mod cluster;
 mod coordinator;
 mod db;
 mod encoding;
+mod failure;
+mod http_ring;
 mod model;
 mod nodes;
+mod object;
+mod options;
 mod pb;
 mod protobuf;
 mod quorum;
@@ -35,6 +52,7 @@ mod web;
 pub use db::Db;
 pub use model::Profile;
 pub use nodes::{Rejoin, RingOptions, StandinCluster};
+pub use options::StandinOptions;
 
 use replicas::NodeState;
 use std::collections::HashMap;
@@ -47,67 +65,6 @@ use std::time::{Duration, Instant};
 
 /// Open connections at most; later ones are closed at once.
 pub const MAX_CONNECTIONS: usize = 512;
-
-/// How to start a node.
-#[derive(Clone)]
-pub struct StandinOptions {
-    /// Address of the Protocol Buffers API; port 0 picks a free port.
-    pub pbc: String,
-    /// Address of the HTTP API; port 0 picks a free port.
-    pub http: String,
-    /// Buckets of the default type that keep siblings (`allow_mult=true`).
-    pub allow_mult: Vec<String>,
-    /// Bucket types to create; like Riak's new types they have `allow_mult=true`.
-    pub bucket_types: Vec<String>,
-    /// Another node's data ([`Standin::db`]) to form a cluster with it; `None`: a new cluster.
-    pub db: Option<Db>,
-    /// Refuse index queries the way a node on the bitcask backend does.
-    pub no_2i: bool,
-    /// How fast answers come.
-    pub profile: Profile,
-    /// How long the node answers like a starting node after it starts or resumes.
-    pub startup: Duration,
-    /// While a node of the cluster is away or settling: the share of reads of existing keys
-    /// that meet empty fallbacks (recorded: a few in 10,000).
-    pub fallback_rate: f64,
-    /// How many of those reads fail with `notfound_ok=false` early in a restart.
-    pub quorum_errors: u32,
-    /// How long a restarted node's replicas take to catch up after its start-up phase.
-    pub settle: Duration,
-}
-
-impl Default for StandinOptions {
-    fn default() -> Self {
-        StandinOptions {
-            pbc: "127.0.0.1:0".into(),
-            http: "127.0.0.1:0".into(),
-            allow_mult: Vec::new(),
-            bucket_types: Vec::new(),
-            db: None,
-            no_2i: false,
-            profile: Profile::Fast,
-            startup: Duration::ZERO,
-            fallback_rate: 0.0,
-            quorum_errors: 0,
-            settle: Duration::ZERO,
-        }
-    }
-}
-
-impl StandinOptions {
-    /// The recorded cluster: paced answers, a 0.5 s start-up phase, 4 in 10,000 fallback reads
-    /// and a few quorum failures while a node restarts, 2 s to settle.
-    pub fn real() -> StandinOptions {
-        StandinOptions {
-            profile: Profile::Real,
-            startup: Duration::from_millis(500),
-            fallback_rate: 0.0004,
-            quorum_errors: 3,
-            settle: Duration::from_secs(2),
-            ..StandinOptions::default()
-        }
-    }
-}
 
 /// An error answer to inject: Riak's message over PBC, and the HTTP status with it.
 #[derive(Debug, Clone)]

@@ -4,15 +4,12 @@
 //! and the web server's HTML 404 a starting node gives for every path.
 
 use crate::cluster::Read as Outcome;
-use crate::coordinator::Write;
 use crate::db::{parse_vclock, Bucket, Object};
 use crate::encoding::{base64, http_date, json_string, unbase64, unescape};
 use crate::model::Op;
 use crate::pb::Ctx;
-use crate::quorum::{GetOptions, PutOptions, Quorum};
 use crate::response::Response;
 use std::io::{self, BufRead, Read};
-use std::time::Duration;
 
 /// The largest request line plus headers, and body, read.
 const MAX_HEAD: usize = 16 * 1024;
@@ -24,11 +21,11 @@ pub struct Request {
     pub path: String,
     pub query: String,
     headers: Vec<(String, String)>,
-    body: Vec<u8>,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Request {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         let found = self
             .headers
             .iter()
@@ -36,7 +33,7 @@ impl Request {
         found.map(|(_, v)| v.as_str())
     }
 
-    fn param(&self, name: &str) -> Option<&str> {
+    pub(crate) fn param(&self, name: &str) -> Option<&str> {
         self.query
             .split('&')
             .find_map(|p| p.strip_prefix(name)?.strip_prefix('='))
@@ -160,7 +157,7 @@ fn object(ctx: &Ctx, req: &Request, bucket: &Bucket, key: &[u8]) -> Result<(Resp
         ),
     };
     if let Some(node) = ctx.ring_node {
-        return replicated(ctx, node, req, bucket, key, seen);
+        return crate::http_ring::object(ctx, node, req, bucket, key, seen);
     }
     let not_found = || Response::new(404, "text/plain", "not found\n");
     match req.method.as_str() {
@@ -210,7 +207,7 @@ fn object(ctx: &Ctx, req: &Request, bucket: &Bucket, key: &[u8]) -> Result<(Resp
 }
 
 /// What a read costs: a head, a value, or a wait for every replica of an absent name.
-fn read_op(req: &Request, object: Option<&Object>, notfound_ok: bool) -> Op {
+pub(crate) fn read_op(req: &Request, object: Option<&Object>, notfound_ok: bool) -> Op {
     let live = object.is_some_and(|o| !o.live().is_empty());
     match (req.method == "HEAD", live || notfound_ok) {
         (true, _) => Op::Head,
@@ -219,92 +216,8 @@ fn read_op(req: &Request, object: Option<&Object>, notfound_ok: bool) -> Op {
     }
 }
 
-/// An object request in a ring cluster: coordinated over the key's replicas with the quorum
-/// values of the query, answered with the bytes of Riak's web server.
-fn replicated(
-    ctx: &Ctx,
-    node: usize,
-    req: &Request,
-    bucket: &Bucket,
-    key: &[u8],
-    seen: Option<u64>,
-) -> Result<(Response, Op), String> {
-    let db = ctx.db;
-    let not_found = || Response::riak(404, "text/plain", "not found\n", false);
-    let timeout = req
-        .param("timeout")
-        .and_then(|t| t.parse().ok())
-        .map(Duration::from_millis);
-    let get = GetOptions {
-        r: Quorum::from_http(req.param("r")),
-        pr: Quorum::from_http(req.param("pr")),
-        basic_quorum: req.param("basic_quorum").map(|v| v == "true"),
-        notfound_ok: req.param("notfound_ok").map(|v| v != "false"),
-        timeout,
-    };
-    let put = PutOptions {
-        w: Quorum::from_http(req.param("w")),
-        dw: Quorum::from_http(req.param("dw")),
-        pw: Quorum::from_http(req.param("pw")),
-        timeout,
-    };
-    match req.method.as_str() {
-        "GET" | "HEAD" => {
-            let object = match db.fetch(node, bucket, key, &get)? {
-                Ok(object) => object,
-                Err(failure) => return Ok((failure.http(None), Op::Trivial)),
-            };
-            let op = read_op(req, object.as_ref(), get.notfound_ok.unwrap_or(true));
-            Ok(match object {
-                None => (not_found(), op),
-                Some(object) => (show(&object, req), op),
-            })
-        }
-        "PUT" | "POST" => {
-            let content_type = req
-                .header("content-type")
-                .ok_or("Missing Content-Type request header")?;
-            let write = Write {
-                value: req.body.clone(),
-                content_type: content_type.into(),
-                seen,
-                deleted: false,
-            };
-            let object = match db.store(node, bucket, key, write, &put)? {
-                Ok(object) => object,
-                Err(failure) => return Ok((failure.http(Some(content_type)), Op::Trivial)),
-            };
-            if req.param("returnbody") == Some("true") {
-                return Ok((show(&object, req), Op::Put));
-            }
-            Ok((Response::riak(204, "application/json", "", true), Op::Put))
-        }
-        "DELETE" => {
-            match db.fetch(node, bucket, key, &get)? {
-                Ok(Some(o)) if !o.live().is_empty() => {}
-                Ok(_) => return Ok((not_found(), Op::Trivial)),
-                Err(failure) => return Ok((failure.http(Some("text/plain")), Op::Trivial)),
-            }
-            let write = Write {
-                value: Vec::new(),
-                content_type: Vec::new(),
-                seen,
-                deleted: true,
-            };
-            match db.store(node, bucket, key, write, &put)? {
-                Ok(_) => Ok((Response::riak(204, "text/html", "", true), Op::Put)),
-                Err(failure) => Ok((failure.http(Some("text/plain")), Op::Trivial)),
-            }
-        }
-        _ => Ok((
-            Response::new(405, "text/plain", "method not allowed\n"),
-            Op::Trivial,
-        )),
-    }
-}
-
 /// An object as Riak shows it: one value, siblings, or a tombstone.
-fn show(object: &Object, req: &Request) -> Response {
+pub(crate) fn show(object: &Object, req: &Request) -> Response {
     let vclock = base64(&object.vclock());
     let live = object.live();
     let response = match live.as_slice() {
