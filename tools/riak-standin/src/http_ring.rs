@@ -35,7 +35,8 @@ pub(crate) fn object(
         timeout,
     };
     let put = PutOptions {
-        w: Quorum::from_http(req.param("w")),
+        // A delete's `rw` stands for `w` when that is unset.
+        w: Quorum::from_http(req.param("w").or(req.param("rw"))),
         dw: Quorum::from_http(req.param("dw")),
         pw: Quorum::from_http(req.param("pw")),
         timeout,

@@ -43,3 +43,32 @@ impl Object {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::db::{Data, Object};
+
+    fn written(data: &mut Data, value: &str, seen: Option<u64>, deleted: bool) -> Object {
+        let mut object = Object::default();
+        let sibling = data.sibling(value.into(), b"text/plain".to_vec(), seen, deleted);
+        object.write(sibling, true);
+        object
+    }
+
+    #[test]
+    fn a_copy_that_saw_another_replaces_it_and_concurrent_ones_stay_or_the_newest_wins() {
+        let mut data = Data::default();
+        let old = written(&mut data, "old", None, false);
+        let tombstone = written(&mut data, "", Some(old.version), true);
+        for allow_mult in [true, false] {
+            let merged = old.merge(&tombstone, allow_mult);
+            assert!(merged.live().is_empty(), "a delete that saw the value wins");
+            assert_eq!(tombstone.merge(&old, allow_mult), merged, "in either order");
+        }
+        let other = written(&mut data, "other", None, false);
+        assert_eq!(old.merge(&other, true).live().len(), 2, "siblings");
+        let newest = old.merge(&other, false);
+        assert_eq!(newest.live()[0].value, b"other", "the newest write");
+        assert_eq!(newest.version, other.version);
+    }
+}

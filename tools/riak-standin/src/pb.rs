@@ -208,6 +208,16 @@ fn put_options(msg: &Msg, [w, dw, pw, timeout]: [u32; 4]) -> PutOptions {
     }
 }
 
+/// `RpbDelReq`'s quorum fields; `rw` (3), the quorum of a delete in older clients, stands
+/// for `w` when that is unset.
+fn delete_options(msg: &Msg) -> PutOptions {
+    let mut options = put_options(msg, [6, 9, 8, 10]);
+    if msg.int(6).is_none() {
+        options.w = Quorum::from_pbc(msg.int(3));
+    }
+    options
+}
+
 fn put(ctx: &Ctx, msg: &Msg) -> Result<Vec<Vec<u8>>, String> {
     let db = ctx.db;
     let bucket = Bucket::new(msg.bytes(16), need(msg, 1, "bucket")?);
@@ -255,9 +265,7 @@ fn delete(ctx: &Ctx, msg: &Msg) -> Result<Vec<Vec<u8>>, String> {
             seen,
             deleted: true,
         };
-        if let Err(failure) =
-            db.store(node, &bucket, key, write, &put_options(msg, [6, 9, 8, 10]))?
-        {
+        if let Err(failure) = db.store(node, &bucket, key, write, &delete_options(msg))? {
             return Ok(vec![error_frame(&failure.pbc())]);
         }
         return Ok(vec![frame(14, &[])]);
