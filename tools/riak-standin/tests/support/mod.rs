@@ -32,9 +32,14 @@ pub fn node_of_port(port: u64) -> usize {
     usize::from(port == 8187 || port == 8198)
 }
 
-/// A 2-node ring cluster like the recorded one, answering at once.
+/// A 2-node ring cluster like the recorded one, answering at once, its replies in a fixed
+/// order (the tests that need the other order ask for it).
 pub fn cluster() -> StandinCluster {
-    StandinCluster::start(RingOptions::default(), StandinOptions::default()).expect("start")
+    let ring = RingOptions {
+        fallbacks_first: 0.0,
+        ..RingOptions::default()
+    };
+    StandinCluster::start(ring, StandinOptions::default()).expect("start")
 }
 
 pub fn hex(text: &str) -> Vec<u8> {
