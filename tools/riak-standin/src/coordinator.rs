@@ -112,7 +112,7 @@ impl Db {
         let mut data = self.lock();
         let allow_mult = Db::allow_mult(&data, bucket)?;
         let mut written: Option<Object> = None;
-        let mut acked: Vec<Slot> = Vec::new();
+        let mut sent: Vec<Slot> = Vec::new();
         let mut write = Some(write);
         loop {
             let slots = settled(&mut data).slots(bucket, key);
@@ -138,38 +138,34 @@ impl Db {
                     write = Some(w);
                 }
             }
+            // Sent to every replica at once; a hung one's copy waits in its mailbox, and it
+            // acknowledges once it answers again.
             if let Some(object) = &written {
                 let replicas = ring(&mut data);
                 for slot in &slots {
-                    if !acked.contains(slot) && replicas.answers(slot) {
+                    if !sent.contains(slot) {
                         replicas.deliver(slot, bucket, key, object, allow_mult);
-                        acked.push(*slot);
+                        sent.push(*slot);
                     }
                 }
             }
-            let acks = acked.iter().filter(|s| slots.contains(s)).count() as u32;
-            let primary_acks = acked
+            let replicas = ring(&mut data);
+            let acked: Vec<&Slot> = slots
                 .iter()
-                .filter(|s| s.primary && slots.contains(s))
-                .count() as u32;
+                .filter(|s| sent.contains(s) && replicas.answers(s))
+                .collect();
+            let acks = acked.len() as u32;
+            let primary_acks = acked.iter().filter(|s| s.primary).count() as u32;
             let all_in = acks as usize == slots.len();
             match quorum::write_verdict(w, dw, pw, acks, primary_acks, all_in) {
                 Verdict::Done(Ok(())) => return Ok(Ok(written.expect("acknowledged"))),
                 Verdict::Done(Err(failure)) => return Ok(Err(failure)),
                 Verdict::Pending => {}
             }
-            let Some(next) = self.wait(data, deadline) else {
-                // What reached no replica yet waits in the silent ones' mailboxes.
-                let mut data = self.lock();
-                if let Some(object) = &written {
-                    let replicas = ring(&mut data);
-                    for slot in slots.iter().filter(|s| !acked.contains(s)) {
-                        replicas.deliver(slot, bucket, key, object, allow_mult);
-                    }
-                }
-                return Ok(Err(Failure::Timeout));
-            };
-            data = next;
+            match self.wait(data, deadline) {
+                Some(next) => data = next,
+                None => return Ok(Err(Failure::Timeout)),
+            }
         }
     }
 

@@ -125,7 +125,7 @@ impl StandinCluster {
             NodeState::Starting(..) | NodeState::Returning(_) if handoff => {
                 NodeState::Starting(now, now)
             }
-            other => other,
+            _ => return,
         };
         self.db.set_node_state(i, next);
     }

@@ -78,7 +78,8 @@ impl Replicas {
         self.states[node]
     }
 
-    /// Sets a node's state; a node that stops loses its mailbox, one that wakes reads it.
+    /// Sets a node's state; a node that stops loses its mailbox, one that serves again reads
+    /// it.
     pub fn set_state(
         &mut self,
         node: usize,
@@ -86,11 +87,14 @@ impl Replicas {
         allow_mult: &dyn Fn(&Bucket) -> bool,
     ) {
         self.states[node] = state;
+        if state == NodeState::Hung {
+            return;
+        }
         let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.mailbox)
             .into_iter()
             .partition(|m| m.0 .1 == node);
         self.mailbox = rest;
-        if state == NodeState::Up {
+        if state != NodeState::Down {
             for (vnode, bucket, key, object) in mine {
                 self.merge_into(vnode, &bucket, &key, &object, allow_mult(&bucket));
             }

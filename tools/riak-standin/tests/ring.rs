@@ -220,6 +220,16 @@ fn with_a_node_hung_quorum_requests_of_keys_with_two_replicas_on_it_wait_for_the
             "{kind}: keys with 1 replica on it"
         );
     }
+    // The writes the hung node's replicas were sent reach them when it resumes: through it,
+    // its own replica answers first, with the latest value.
+    cluster.restart(1, Duration::ZERO).unwrap();
+    let r1 = |key: &str| get_frame(key, &[(3, 1), (6, 0)]);
+    let got = answers_through(&cluster, 1, &live, r1);
+    assert!(
+        live.iter()
+            .all(|k| got[k] == format!("found {}", value(k, 3))),
+        "{got:?}"
+    );
 }
 
 #[test]
