@@ -8,7 +8,8 @@
 //! in a share of reads (`RingOptions::fallbacks_first`) the empty ones come first, as they did
 //! now and then on the recorded cluster.
 
-use crate::db::{Bucket, Data, Db, Object, Refusal};
+use crate::db::{Data, Db, Refusal};
+use crate::object::{Bucket, Object};
 use crate::quorum::{self, Failure, GetOptions, PutOptions, Quorum, ReadRules, Reply, Verdict};
 use crate::replicas::{NodeState, Replicas, Slot};
 use std::time::Instant;

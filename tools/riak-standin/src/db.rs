@@ -8,71 +8,11 @@
 //! Several stand-in nodes share one [`Db`], like the nodes of a cluster share their data.
 
 use crate::cluster::Cluster;
+use crate::object::{Bucket, Object, Sibling};
 use crate::replicas::Replicas;
-use crate::ring::Ring;
-use crate::RingOptions;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
-
-/// One stored value (a sibling), or a tombstone.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Sibling {
-    pub value: Vec<u8>,
-    pub content_type: Vec<u8>,
-    pub vtag: String,
-    /// Seconds and microseconds since the Unix epoch.
-    pub last_mod: (u32, u32),
-    pub deleted: bool,
-    /// The write that made it.
-    pub(crate) written: u64,
-    /// The latest write its writer had seen (the vclock it sent): it replaces those.
-    pub(crate) seen: u64,
-}
-
-/// A key's state: its latest write and its values.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Object {
-    pub version: u64,
-    pub siblings: Vec<Sibling>,
-}
-
-impl Object {
-    /// The values that are not tombstones.
-    pub fn live(&self) -> Vec<&Sibling> {
-        self.siblings.iter().filter(|s| !s.deleted).collect()
-    }
-
-    /// The opaque vclock clients get: a tag and the version, big-endian.
-    pub fn vclock(&self) -> Vec<u8> {
-        let mut out = b"sv".to_vec();
-        out.extend_from_slice(&self.version.to_be_bytes());
-        out
-    }
-}
-
-/// Reads a vclock made by [`Object::vclock`]; anything else is not one of ours.
-pub fn parse_vclock(bytes: &[u8]) -> Option<u64> {
-    let rest = bytes.strip_prefix(b"sv")?;
-    Some(u64::from_be_bytes(rest.try_into().ok()?))
-}
-
-/// What a request names: a bucket type (`default` when unset) and a bucket.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Bucket {
-    pub kind: String,
-    pub name: String,
-}
-
-impl Bucket {
-    pub fn new(kind: Option<&[u8]>, name: &[u8]) -> Bucket {
-        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-        Bucket {
-            kind: kind.map(text).unwrap_or_else(|| "default".into()),
-            name: text(name),
-        }
-    }
-}
 
 /// A cluster's data, shared by its nodes, with the rest of the cluster's shared state. Cheap to
 /// clone.
@@ -100,18 +40,6 @@ pub type Refusal = String;
 impl Db {
     pub(crate) fn lock(&self) -> MutexGuard<'_, Data> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// A new cluster whose nodes keep replicas on a ring (see [`crate::StandinCluster`]).
-    pub fn with_ring(options: &RingOptions) -> Db {
-        let ring = Ring {
-            size: options.ring_size,
-            n_val: options.n_val,
-            nodes: options.nodes,
-        };
-        let db = Db::default();
-        db.lock().ring = Some(Replicas::new(ring, options.fallbacks_first));
-        db
     }
 
     /// The ring position of a node that starts with this cluster's data, if it has a ring.
@@ -271,6 +199,7 @@ fn next_stamp(last: &mut (u32, u32)) -> (u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::object::parse_vclock;
 
     fn put(db: &Db, bucket: &Bucket, value: &str, seen: Option<u64>) -> Object {
         let json = b"application/json".to_vec();

@@ -3,12 +3,13 @@
 //! the answers are written as Riak's web server writes them, its 503s byte for byte.
 
 use crate::coordinator::Write;
-use crate::db::Bucket;
 use crate::model::Op;
+use crate::object::Bucket;
 use crate::pb::Ctx;
+use crate::presentation::{read_op, show};
 use crate::quorum::{GetOptions, PutOptions, Quorum};
+use crate::request::Request;
 use crate::response::Response;
-use crate::web::{read_op, show, Request};
 use std::time::Duration;
 
 /// An object request in a ring cluster: coordinated over the key's replicas with the quorum

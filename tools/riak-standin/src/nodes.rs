@@ -6,8 +6,10 @@
 //! listeners and takes the next place in the ring (node 0, node 1, …). Whichever node a client
 //! asks coordinates the request over the key's replicas, as every Riak node does.
 
-use crate::db::Bucket;
+use crate::object::Bucket;
 use crate::replicas::NodeState;
+use crate::replicas::Replicas;
+use crate::ring::Ring;
 use crate::{Db, Standin, StandinOptions};
 use std::io;
 use std::time::{Duration, Instant};
@@ -55,6 +57,20 @@ pub struct StandinCluster {
     /// The nodes, by their place in the ring.
     pub nodes: Vec<Standin>,
     db: Db,
+}
+
+impl Db {
+    /// A new cluster whose nodes keep replicas on a ring (see [`StandinCluster`]).
+    pub fn with_ring(options: &RingOptions) -> Db {
+        let ring = Ring {
+            size: options.ring_size,
+            n_val: options.n_val,
+            nodes: options.nodes,
+        };
+        let db = Db::default();
+        db.lock().ring = Some(Replicas::new(ring, options.fallbacks_first));
+        db
+    }
 }
 
 impl StandinCluster {

@@ -1,8 +1,66 @@
-//! How a key's object changes: a write applied by the coordinating replica, and two replicas'
-//! copies merged (a write reaching another replica, read repair, handoff). Causality follows the
+//! A key's object (its values or tombstone, and the opaque vclock clients get), what names it
+//! (bucket type and bucket), and how it changes: a write applied by the coordinating replica,
+//! and two replicas' copies merged (a write reaching another replica, read repair, handoff). Causality follows the
 //! cluster's write counter (see `db.rs`): a sibling whose writer had seen another replaces it.
 
-use crate::db::{Object, Sibling};
+/// One stored value (a sibling), or a tombstone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sibling {
+    pub value: Vec<u8>,
+    pub content_type: Vec<u8>,
+    pub vtag: String,
+    /// Seconds and microseconds since the Unix epoch.
+    pub last_mod: (u32, u32),
+    pub deleted: bool,
+    /// The write that made it.
+    pub(crate) written: u64,
+    /// The latest write its writer had seen (the vclock it sent): it replaces those.
+    pub(crate) seen: u64,
+}
+
+/// A key's state: its latest write and its values.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Object {
+    pub version: u64,
+    pub siblings: Vec<Sibling>,
+}
+
+impl Object {
+    /// The values that are not tombstones.
+    pub fn live(&self) -> Vec<&Sibling> {
+        self.siblings.iter().filter(|s| !s.deleted).collect()
+    }
+
+    /// The opaque vclock clients get: a tag and the version, big-endian.
+    pub fn vclock(&self) -> Vec<u8> {
+        let mut out = b"sv".to_vec();
+        out.extend_from_slice(&self.version.to_be_bytes());
+        out
+    }
+}
+
+/// Reads a vclock made by [`Object::vclock`]; anything else is not one of ours.
+pub fn parse_vclock(bytes: &[u8]) -> Option<u64> {
+    let rest = bytes.strip_prefix(b"sv")?;
+    Some(u64::from_be_bytes(rest.try_into().ok()?))
+}
+
+/// What a request names: a bucket type (`default` when unset) and a bucket.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Bucket {
+    pub kind: String,
+    pub name: String,
+}
+
+impl Bucket {
+    pub fn new(kind: Option<&[u8]>, name: &[u8]) -> Bucket {
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        Bucket {
+            kind: kind.map(text).unwrap_or_else(|| "default".into()),
+            name: text(name),
+        }
+    }
+}
 
 impl Object {
     /// Applies a write as the coordinating replica does: it replaces what its writer saw (with
@@ -46,7 +104,8 @@ impl Object {
 
 #[cfg(test)]
 mod tests {
-    use crate::db::{Data, Object};
+    use crate::db::Data;
+    use crate::object::Object;
 
     fn written(data: &mut Data, value: &str, seen: Option<u64>, deleted: bool) -> Object {
         let mut object = Object::default();

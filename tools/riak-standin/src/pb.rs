@@ -6,8 +6,9 @@
 
 use crate::cluster::Read as Outcome;
 use crate::coordinator::Write;
-use crate::db::{parse_vclock, Bucket, Db, Object};
+use crate::db::Db;
 use crate::model::Op;
+use crate::object::{parse_vclock, Bucket, Object};
 use crate::protobuf::{Msg, Out};
 use crate::quorum::{GetOptions, PutOptions, Quorum};
 use std::io::{self, Read};

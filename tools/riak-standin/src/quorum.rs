@@ -8,8 +8,8 @@
 //! (and `pw` primaries) to have it. What is not decided when the request's timeout (60 s
 //! unless it names one) runs out answers `timeout`.
 
-use crate::db::Object;
 pub use crate::failure::Failure;
+use crate::object::Object;
 use std::time::Duration;
 
 /// Riak's request timeout when a request names none.

@@ -7,7 +7,7 @@
 //! when it resumes. A node that comes back serves its old copies at once and takes the
 //! fallbacks' data (handoff) only after its handoff delay.
 
-use crate::db::{Bucket, Object};
+use crate::object::{Bucket, Object};
 use crate::ring::Ring;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;

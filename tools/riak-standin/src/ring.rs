@@ -7,7 +7,7 @@
 //! partitions in runs of two, starting with the second node: on two nodes that is the owners
 //! recorded on a real 2-node Riak KV 3.2.3 cluster of ring size 16 (node2, node2, node1, node1…).
 
-use crate::db::Bucket;
+use crate::object::Bucket;
 
 /// The partitions and who owns them.
 #[derive(Debug, Clone)]
