@@ -15,7 +15,8 @@ pub struct StandinOptions {
     pub allow_mult: Vec<String>,
     /// Bucket types to create; like Riak's new types they have `allow_mult=true`.
     pub bucket_types: Vec<String>,
-    /// Another node's data ([`Standin::db`]) to form a cluster with it; `None`: a new cluster.
+    /// Another node's data ([`crate::Standin::db`]) to form a cluster with it; `None`: a new
+    /// cluster. A [`Db::with_ring`] makes the nodes keep replicas (see [`crate::StandinCluster`]).
     pub db: Option<Db>,
     /// Refuse index queries the way a node on the bitcask backend does.
     pub no_2i: bool,
