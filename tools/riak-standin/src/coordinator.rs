@@ -52,18 +52,7 @@ impl Db {
             }
             let notfound_ok = options.notfound_ok.unwrap_or(true);
             let basic = options.basic_quorum.unwrap_or(false);
-            let threshold = if basic {
-                (n / 2 + 1).min(n - r + 1)
-            } else {
-                n - r + 1
-            };
-            let rules = ReadRules {
-                n,
-                r,
-                pr,
-                fail_threshold: threshold,
-                notfound_ok,
-            };
+            let rules = ReadRules::new(n, r, pr, notfound_ok, basic);
             let answering: Vec<&Slot> = slots.iter().filter(|s| replicas.answers(s)).collect();
             let mut replies: Vec<(Slot, Reply)> = answering
                 .iter()

@@ -109,6 +109,26 @@ pub struct ReadRules {
     pub notfound_ok: bool,
 }
 
+impl ReadRules {
+    /// The rules for `n` replicas: a read gives up after `n - r + 1` not-found replies, or
+    /// with `basic_quorum` after a majority of them if that is fewer.
+    pub fn new(n: u32, r: u32, pr: u32, notfound_ok: bool, basic_quorum: bool) -> ReadRules {
+        let all = n.saturating_sub(r) + 1;
+        let fail_threshold = if basic_quorum {
+            (n / 2 + 1).min(all)
+        } else {
+            all
+        };
+        ReadRules {
+            n,
+            r,
+            pr,
+            fail_threshold,
+            notfound_ok,
+        }
+    }
+}
+
 /// The rules of a read for replies in the order they came; `all_in` when no more will come.
 /// `Done(Ok(merged))` gives the merged object of the replies counted (`None`: not found).
 pub fn read_verdict(
@@ -222,13 +242,7 @@ mod tests {
     }
 
     fn rules(r: u32, notfound_ok: bool) -> ReadRules {
-        ReadRules {
-            n: 3,
-            r,
-            pr: 0,
-            fail_threshold: 3 - r + 1,
-            notfound_ok,
-        }
+        ReadRules::new(3, r, 0, notfound_ok, false)
     }
 
     fn first(objects: &[&Object]) -> Option<Object> {
@@ -259,6 +273,21 @@ mod tests {
         assert_eq!(
             read_verdict(rules(2, true), &early[..1], false, first),
             Verdict::Pending
+        );
+    }
+
+    #[test]
+    fn basic_quorum_gives_up_after_a_majority_of_not_found() {
+        let late = [missing(false), missing(false), found()];
+        let patient = ReadRules::new(3, 1, 0, false, false);
+        assert!(matches!(
+            read_verdict(patient, &late, true, first),
+            Verdict::Done(Ok(Some(_)))
+        ));
+        let basic = ReadRules::new(3, 1, 0, false, true);
+        assert_eq!(
+            read_verdict(basic, &late, true, first),
+            Verdict::Done(Ok(None))
         );
     }
 
