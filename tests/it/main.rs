@@ -18,6 +18,7 @@ mod layout;
 mod memcached;
 mod riak;
 mod riak_answers;
+mod riak_cluster;
 mod riak_codec;
 mod riak_deadline;
 mod riak_faults;

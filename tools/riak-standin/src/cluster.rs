@@ -11,7 +11,7 @@
 use crate::model::Queue;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// What a read of a key that exists answers.
@@ -29,6 +29,8 @@ pub enum Read {
 #[derive(Default)]
 pub struct Cluster {
     pub queue: Queue,
+    /// Signalled when a ring node changes state: coordinators waiting for it look again.
+    pub changed: Condvar,
     state: Mutex<State>,
     draws: AtomicU64,
 }
@@ -92,7 +94,7 @@ impl Cluster {
 }
 
 /// The `n`th number of a fixed sequence, spread evenly over `0..1` (splitmix64).
-fn unit(n: u64) -> f64 {
+pub(crate) fn unit(n: u64) -> f64 {
     let mut z = n.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);

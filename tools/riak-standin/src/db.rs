@@ -8,66 +8,11 @@
 //! Several stand-in nodes share one [`Db`], like the nodes of a cluster share their data.
 
 use crate::cluster::Cluster;
+use crate::object::{Bucket, Object, Sibling};
+use crate::replicas::Replicas;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
-
-/// One stored value (a sibling), or a tombstone.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Sibling {
-    pub value: Vec<u8>,
-    pub content_type: Vec<u8>,
-    pub vtag: String,
-    /// Seconds and microseconds since the Unix epoch.
-    pub last_mod: (u32, u32),
-    pub deleted: bool,
-    /// The write that made it.
-    written: u64,
-}
-
-/// A key's state: its latest write and its values.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Object {
-    pub version: u64,
-    pub siblings: Vec<Sibling>,
-}
-
-impl Object {
-    /// The values that are not tombstones.
-    pub fn live(&self) -> Vec<&Sibling> {
-        self.siblings.iter().filter(|s| !s.deleted).collect()
-    }
-
-    /// The opaque vclock clients get: a tag and the version, big-endian.
-    pub fn vclock(&self) -> Vec<u8> {
-        let mut out = b"sv".to_vec();
-        out.extend_from_slice(&self.version.to_be_bytes());
-        out
-    }
-}
-
-/// Reads a vclock made by [`Object::vclock`]; anything else is not one of ours.
-pub fn parse_vclock(bytes: &[u8]) -> Option<u64> {
-    let rest = bytes.strip_prefix(b"sv")?;
-    Some(u64::from_be_bytes(rest.try_into().ok()?))
-}
-
-/// What a request names: a bucket type (`default` when unset) and a bucket.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Bucket {
-    pub kind: String,
-    pub name: String,
-}
-
-impl Bucket {
-    pub fn new(kind: Option<&[u8]>, name: &[u8]) -> Bucket {
-        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-        Bucket {
-            kind: kind.map(text).unwrap_or_else(|| "default".into()),
-            name: text(name),
-        }
-    }
-}
 
 /// A cluster's data, shared by its nodes, with the rest of the cluster's shared state. Cheap to
 /// clone.
@@ -75,23 +20,31 @@ impl Bucket {
 pub struct Db(Arc<Mutex<Data>>, Arc<Cluster>);
 
 #[derive(Default)]
-struct Data {
+pub(crate) struct Data {
     /// Bucket types besides `default`, with their `allow_mult`.
     types: HashMap<String, bool>,
     /// Buckets of the default type with `allow_mult=true`.
     multi: Vec<String>,
+    /// One copy of everything, when the cluster has no ring.
     objects: HashMap<Bucket, BTreeMap<Vec<u8>, Object>>,
-    clock: u64,
+    /// Each vnode's own copy, when it has one (see [`Db::replicated`]).
+    pub(crate) ring: Option<Replicas>,
+    pub(crate) clock: u64,
     /// The last timestamp handed out, so that every write is strictly newer.
-    last_stamp: (u32, u32),
+    pub(crate) last_stamp: (u32, u32),
 }
 
 /// Why a request cannot be served; the text is what Riak would say.
 pub type Refusal = String;
 
 impl Db {
-    fn lock(&self) -> MutexGuard<'_, Data> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Data> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The ring position of a node that starts with this cluster's data, if it has a ring.
+    pub(crate) fn join(&self) -> Option<usize> {
+        self.lock().ring.as_mut().and_then(Replicas::join)
     }
 
     /// The cluster's queue and restart state.
@@ -120,7 +73,7 @@ impl Db {
     }
 
     /// Fails for a bucket type that does not exist, with Riak's message.
-    fn allow_mult(data: &Data, bucket: &Bucket) -> Result<bool, Refusal> {
+    pub(crate) fn allow_mult(data: &Data, bucket: &Bucket) -> Result<bool, Refusal> {
         if bucket.kind == "default" {
             return Ok(data.multi.contains(&bucket.name));
         }
@@ -150,30 +103,14 @@ impl Db {
     ) -> Result<Object, Refusal> {
         let mut data = self.lock();
         let allow_mult = Self::allow_mult(&data, bucket)?;
-        data.clock += 1;
-        let written = data.clock;
-        let last_mod = next_stamp(&mut data.last_stamp);
+        let sibling = data.sibling(value, content_type, seen, deleted);
         let object = data
             .objects
             .entry(bucket.clone())
             .or_default()
             .entry(key.to_vec())
             .or_default();
-        let seen = seen.unwrap_or(0);
-        if allow_mult && !deleted {
-            object.siblings.retain(|s| s.written > seen && !s.deleted);
-        } else {
-            object.siblings.clear();
-        }
-        object.siblings.push(Sibling {
-            value,
-            content_type,
-            vtag: format!("{written:x}vt{}", last_mod.1),
-            last_mod,
-            deleted,
-            written,
-        });
-        object.version = written;
+        object.write(sibling, allow_mult);
         Ok(object.clone())
     }
 
@@ -188,8 +125,9 @@ impl Db {
         limit: usize,
     ) -> Result<(Vec<Vec<u8>>, bool), Refusal> {
         let data = self.lock();
-        Self::allow_mult(&data, bucket)?;
-        let Some(objects) = data.objects.get(bucket) else {
+        let allow_mult = Self::allow_mult(&data, bucket)?;
+        let merged = data.ring.as_ref().map(|r| r.bucket(bucket, allow_mult));
+        let Some(objects) = merged.as_ref().or(data.objects.get(bucket)) else {
             return Ok((Vec::new(), false));
         };
         if min > max {
@@ -203,6 +141,41 @@ impl Db {
         let out: Vec<_> = keys.by_ref().take(limit).collect();
         let more = keys.next().is_some();
         Ok((out, more))
+    }
+}
+
+impl Data {
+    /// Which buckets keep siblings: (type, bucket), a whole type when the bucket is `None`.
+    pub(crate) fn multi_buckets(&self) -> Vec<(String, Option<String>)> {
+        let types = self.types.iter().filter(|(_, m)| **m);
+        let typed = types.map(|(t, _)| (t.clone(), None));
+        let plain = self
+            .multi
+            .iter()
+            .map(|b| ("default".to_string(), Some(b.clone())));
+        typed.chain(plain).collect()
+    }
+
+    /// A new write: the next number of the cluster's counter and a newer timestamp.
+    pub(crate) fn sibling(
+        &mut self,
+        value: Vec<u8>,
+        content_type: Vec<u8>,
+        seen: Option<u64>,
+        deleted: bool,
+    ) -> Sibling {
+        self.clock += 1;
+        let written = self.clock;
+        let last_mod = next_stamp(&mut self.last_stamp);
+        Sibling {
+            value,
+            content_type,
+            vtag: format!("{written:x}vt{}", last_mod.1),
+            last_mod,
+            deleted,
+            written,
+            seen: seen.unwrap_or(0),
+        }
     }
 }
 
@@ -226,6 +199,7 @@ fn next_stamp(last: &mut (u32, u32)) -> (u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::object::parse_vclock;
 
     fn put(db: &Db, bucket: &Bucket, value: &str, seen: Option<u64>) -> Object {
         let json = b"application/json".to_vec();

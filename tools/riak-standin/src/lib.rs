@@ -9,7 +9,20 @@
 //!   everything else gets "Unknown message code", and HTTP answers every path with the web
 //!   server's HTML 404, as recorded on a real node;
 //! - fallback reads while a node of the cluster is away or settling (`fallback_rate`);
-//! - the real profile ([`Profile::Real`]): answers paced like a real 2-node cluster on 2 cores.
+//! - the real profile ([`Profile::Real`]): answers paced like a real 2-node cluster on 2 cores;
+//! - replicas ([`StandinCluster`]): nodes that share one ring, as riak_core builds it (ring
+//!   size 16, n_val 3, the recorded claim and preference lists), each vnode with its own copy,
+//!   fallbacks for a stopped node, Riak's quorum rules per request (r, pr, w, dw, pw,
+//!   `notfound_ok`, `basic_quorum`, `timeout` through both APIs), read repair, tombstones, and a
+//!   returning node that serves stale copies until its handoff.
+//!
+//! Nodes started on one [`Db`] form a cluster. A plain `Db` (what [`Standin::start`] makes, or
+//! another node's [`Standin::db`]) keeps one copy of everything: a stopped node costs no data.
+//! A `Db` made by [`Db::with_ring`] (what [`StandinCluster::start`] does) is a ring: each node
+//! started on it takes the next place (0, 1, …), serves its own listeners on threads of this
+//! process, and coordinates every request over the key's replicas; stopping, hanging and
+//! restarting a node ([`StandinCluster::stop`], [`StandinCluster::hang`],
+//! [`StandinCluster::restart`]) changes what the others' coordinators find.
 //!
 //! Written from Riak's published protocol, independently of phonebook's client, so that the two
 //! cannot share a misreading. It uses std only: a thread per connection, loopback, bounded
@@ -18,18 +31,32 @@
 #![forbid(unsafe_code)]
 
 mod cluster;
+mod coordinator;
 mod db;
 mod encoding;
+mod failure;
+mod http_ring;
 mod model;
+mod nodes;
+mod object;
+mod options;
 mod pb;
+mod presentation;
 mod protobuf;
+mod quorum;
+mod replicas;
+mod request;
 mod response;
+mod ring;
 mod serve;
 mod web;
 
 pub use db::Db;
 pub use model::Profile;
+pub use nodes::{Rejoin, RingOptions, StandinCluster};
+pub use options::StandinOptions;
 
+use replicas::NodeState;
 use std::collections::HashMap;
 use std::io;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -40,67 +67,6 @@ use std::time::{Duration, Instant};
 
 /// Open connections at most; later ones are closed at once.
 pub const MAX_CONNECTIONS: usize = 512;
-
-/// How to start a node.
-#[derive(Clone)]
-pub struct StandinOptions {
-    /// Address of the Protocol Buffers API; port 0 picks a free port.
-    pub pbc: String,
-    /// Address of the HTTP API; port 0 picks a free port.
-    pub http: String,
-    /// Buckets of the default type that keep siblings (`allow_mult=true`).
-    pub allow_mult: Vec<String>,
-    /// Bucket types to create; like Riak's new types they have `allow_mult=true`.
-    pub bucket_types: Vec<String>,
-    /// Another node's data ([`Standin::db`]) to form a cluster with it; `None`: a new cluster.
-    pub db: Option<Db>,
-    /// Refuse index queries the way a node on the bitcask backend does.
-    pub no_2i: bool,
-    /// How fast answers come.
-    pub profile: Profile,
-    /// How long the node answers like a starting node after it starts or resumes.
-    pub startup: Duration,
-    /// While a node of the cluster is away or settling: the share of reads of existing keys
-    /// that meet empty fallbacks (recorded: a few in 10,000).
-    pub fallback_rate: f64,
-    /// How many of those reads fail with `notfound_ok=false` early in a restart.
-    pub quorum_errors: u32,
-    /// How long a restarted node's replicas take to catch up after its start-up phase.
-    pub settle: Duration,
-}
-
-impl Default for StandinOptions {
-    fn default() -> Self {
-        StandinOptions {
-            pbc: "127.0.0.1:0".into(),
-            http: "127.0.0.1:0".into(),
-            allow_mult: Vec::new(),
-            bucket_types: Vec::new(),
-            db: None,
-            no_2i: false,
-            profile: Profile::Fast,
-            startup: Duration::ZERO,
-            fallback_rate: 0.0,
-            quorum_errors: 0,
-            settle: Duration::ZERO,
-        }
-    }
-}
-
-impl StandinOptions {
-    /// The recorded cluster: paced answers, a 0.5 s start-up phase, 4 in 10,000 fallback reads
-    /// and a few quorum failures while a node restarts, 2 s to settle.
-    pub fn real() -> StandinOptions {
-        StandinOptions {
-            profile: Profile::Real,
-            startup: Duration::from_millis(500),
-            fallback_rate: 0.0004,
-            quorum_errors: 3,
-            settle: Duration::from_secs(2),
-            ..StandinOptions::default()
-        }
-    }
-}
 
 /// An error answer to inject: Riak's message over PBC, and the HTTP status with it.
 #[derive(Debug, Clone)]
@@ -131,6 +97,8 @@ static NODE_IDS: AtomicU64 = AtomicU64::new(0);
 struct Shared {
     id: u64,
     db: Db,
+    /// This node's place in the ring, when the cluster has one.
+    ring_node: Option<usize>,
     node: String,
     no_2i: bool,
     profile: Profile,
@@ -173,9 +141,11 @@ impl Standin {
             TcpListener::bind(&options.http)?,
         );
         let pbc_addr = pbc.local_addr()?;
+        let ring_node = db.join();
         let shared = Arc::new(Shared {
             id: NODE_IDS.fetch_add(1, Ordering::SeqCst),
             db,
+            ring_node,
             node: format!("standin@{pbc_addr}"),
             no_2i: options.no_2i,
             profile: options.profile,
@@ -242,6 +212,7 @@ impl Standin {
             .db
             .cluster()
             .node_away(shared.id, shared.quorum_errors);
+        self.set_ring_state(NodeState::Down);
         // Wake the acceptors out of `accept`; they see the mode and close their listeners.
         for addr in [self.pbc_addr, self.http_addr] {
             let _ = TcpStream::connect_timeout(&addr, Duration::from_secs(1));
@@ -259,6 +230,7 @@ impl Standin {
         let mode = *lock(&self.shared.mode);
         if mode == Mode::Running {
             self.shared.set_mode(Mode::Hung);
+            self.set_ring_state(NodeState::Hung);
         }
     }
 
@@ -270,11 +242,18 @@ impl Standin {
 
     /// Like [`Standin::resume`], with a start-up phase of `startup` after a stop.
     pub fn resume_starting(&self, startup: Duration) -> io::Result<()> {
+        self.restart(startup, Rejoin::default())
+    }
+
+    /// Like [`Standin::resume_starting`]; in a ring cluster a stopped node's vnodes rejoin as
+    /// `rejoin` says: stale copies from `vnodes_after` until `handoff` (both from this call).
+    pub fn restart(&self, startup: Duration, rejoin: Rejoin) -> io::Result<()> {
         let mode = *lock(&self.shared.mode);
         match mode {
             Mode::Running => {}
             Mode::Hung => {
                 self.shared.set_mode(Mode::Running);
+                self.set_ring_state(NodeState::Up);
             }
             Mode::Stopped => {
                 let pbc = TcpListener::bind(self.pbc_addr)?;
@@ -283,11 +262,26 @@ impl Standin {
                 *lock(&shared.starting_until) = Some(Instant::now() + startup);
                 let cluster = shared.db.cluster();
                 cluster.node_back(shared.id, startup + shared.settle);
+                let now = Instant::now();
+                let vnodes_at = now + rejoin.vnodes_after;
+                let handoff_at = now + rejoin.handoff.max(rejoin.vnodes_after);
+                self.set_ring_state(NodeState::Starting(vnodes_at, handoff_at));
                 shared.set_mode(Mode::Running);
                 self.spawn_acceptors(pbc, http);
             }
         }
         Ok(())
+    }
+
+    /// This node's place in the ring cluster (`None` without a ring).
+    pub fn ring_node(&self) -> Option<usize> {
+        self.shared.ring_node
+    }
+
+    fn set_ring_state(&self, state: NodeState) {
+        if let Some(node) = self.shared.ring_node {
+            self.shared.db.set_node_state(node, state);
+        }
     }
 
     fn spawn_acceptors(&self, pbc: TcpListener, http: TcpListener) {

@@ -5,10 +5,14 @@
 //! (number, value) pairs and looked up by number, and answers are built field by field.
 
 use crate::cluster::Read as Outcome;
-use crate::db::{parse_vclock, Bucket, Db, Object};
+use crate::coordinator::Write;
+use crate::db::Db;
 use crate::model::Op;
+use crate::object::{parse_vclock, Bucket, Object};
 use crate::protobuf::{Msg, Out};
+use crate::quorum::{GetOptions, PutOptions, Quorum};
 use std::io::{self, Read};
+use std::time::Duration;
 
 /// The largest request frame read; a larger length closes the connection.
 pub const MAX_FRAME: usize = 1 << 20;
@@ -50,6 +54,8 @@ pub struct Ctx<'a> {
     pub db: &'a Db,
     pub node: &'a str,
     pub fallback_rate: f64,
+    /// The node's place in the ring: requests are coordinated over replicas.
+    pub ring_node: Option<usize>,
 }
 
 /// The answer frames to one request (several for a streamed key listing), and what it cost.
@@ -77,8 +83,8 @@ pub fn answer(ctx: &Ctx, code: u8, body: &[u8]) -> (Vec<Vec<u8>>, Op) {
             Ok(vec![frame(8, &info)])
         }
         9 => return get(ctx, &msg),
-        11 => put(db, &msg),
-        13 => delete(db, &msg),
+        11 => put(ctx, &msg),
+        13 => delete(ctx, &msg),
         17 => list_keys(db, &msg),
         19 => bucket_props(db, &msg),
         25 => index(db, &msg),
@@ -130,7 +136,14 @@ fn get(ctx: &Ctx, msg: &Msg) -> (Vec<Vec<u8>>, Op) {
 /// `RpbGetReq`: field 6 `notfound_ok` (default true), 8 `head`, 9 `deletedvclock`.
 fn get_object(ctx: &Ctx, msg: &Msg) -> Result<(Vec<Vec<u8>>, Op), String> {
     let bucket = Bucket::new(msg.bytes(13), need(msg, 1, "bucket")?);
-    let object = ctx.db.get(&bucket, need(msg, 2, "key")?)?;
+    let key = need(msg, 2, "key")?;
+    let object = match ctx.ring_node {
+        None => ctx.db.get(&bucket, key)?,
+        Some(node) => match ctx.db.fetch(node, &bucket, key, &get_options(msg))? {
+            Ok(object) => object,
+            Err(failure) => return Ok((vec![error_frame(&failure.pbc())], Op::Trivial)),
+        },
+    };
     let notfound_ok = msg.int(6).is_none_or(|v| v != 0);
     let live = object.as_ref().is_some_and(|o| !o.live().is_empty());
     let op = match (msg.flag(8), live || notfound_ok) {
@@ -138,7 +151,7 @@ fn get_object(ctx: &Ctx, msg: &Msg) -> Result<(Vec<Vec<u8>>, Op), String> {
         (false, true) => Op::Get,
         (false, false) => Op::AbsentStrict,
     };
-    if live {
+    if live && ctx.ring_node.is_none() {
         match ctx.db.cluster().read(ctx.fallback_rate, notfound_ok) {
             Outcome::Value => {}
             Outcome::NotFound => return Ok((vec![frame(10, &[])], op)),
@@ -174,7 +187,40 @@ fn seen(vclock: Option<&[u8]>) -> Result<Option<u64>, String> {
         .transpose()
 }
 
-fn put(db: &Db, msg: &Msg) -> Result<Vec<Vec<u8>>, String> {
+/// `RpbGetReq` quorum fields: 3 `r`, 4 `pr`, 5 `basic_quorum`, 6 `notfound_ok`, 10 `timeout`.
+fn get_options(msg: &Msg) -> GetOptions {
+    GetOptions {
+        r: Quorum::from_pbc(msg.int(3)),
+        pr: Quorum::from_pbc(msg.int(4)),
+        basic_quorum: msg.int(5).map(|v| v != 0),
+        notfound_ok: msg.int(6).map(|v| v != 0),
+        timeout: msg.int(10).map(Duration::from_millis),
+    }
+}
+
+/// Quorum fields by number (`RpbPutReq`: w 5, dw 6, pw 8, timeout 12; `RpbDelReq`: w 6,
+/// dw 9, pw 8, timeout 10).
+fn put_options(msg: &Msg, [w, dw, pw, timeout]: [u32; 4]) -> PutOptions {
+    PutOptions {
+        w: Quorum::from_pbc(msg.int(w)),
+        dw: Quorum::from_pbc(msg.int(dw)),
+        pw: Quorum::from_pbc(msg.int(pw)),
+        timeout: msg.int(timeout).map(Duration::from_millis),
+    }
+}
+
+/// `RpbDelReq`'s quorum fields; `rw` (3), the quorum of a delete in older clients, stands
+/// for `w` when that is unset.
+fn delete_options(msg: &Msg) -> PutOptions {
+    let mut options = put_options(msg, [6, 9, 8, 10]);
+    if msg.int(6).is_none() {
+        options.w = Quorum::from_pbc(msg.int(3));
+    }
+    options
+}
+
+fn put(ctx: &Ctx, msg: &Msg) -> Result<Vec<Vec<u8>>, String> {
+    let db = ctx.db;
     let bucket = Bucket::new(msg.bytes(16), need(msg, 1, "bucket")?);
     let content = Msg::parse(need(msg, 4, "content")?).ok_or("bad content")?;
     let value = need(&content, 1, "value")?.to_vec();
@@ -184,14 +230,22 @@ fn put(db: &Db, msg: &Msg) -> Result<Vec<Vec<u8>>, String> {
         .to_vec();
     // Riak would make up a key; phonebook always names one, so the stand-in asks for it.
     let key = need(msg, 2, "key (the stand-in does not generate keys)")?;
-    let object = db.put(
-        &bucket,
-        key,
-        value,
-        content_type,
-        seen(msg.bytes(3))?,
-        false,
-    )?;
+    let seen = seen(msg.bytes(3))?;
+    let object = match ctx.ring_node {
+        None => db.put(&bucket, key, value, content_type, seen, false)?,
+        Some(node) => {
+            let write = Write {
+                value,
+                content_type,
+                seen,
+                deleted: false,
+            };
+            match db.store(node, &bucket, key, write, &put_options(msg, [5, 6, 8, 12]))? {
+                Ok(object) => object,
+                Err(failure) => return Ok(vec![error_frame(&failure.pbc())]),
+            }
+        }
+    };
     let body = match (msg.flag(7), msg.flag(11)) {
         (true, _) => object_body(&object, false),
         (false, true) => object_body(&object, true),
@@ -200,9 +254,23 @@ fn put(db: &Db, msg: &Msg) -> Result<Vec<Vec<u8>>, String> {
     Ok(vec![frame(12, &body.0)])
 }
 
-fn delete(db: &Db, msg: &Msg) -> Result<Vec<Vec<u8>>, String> {
+fn delete(ctx: &Ctx, msg: &Msg) -> Result<Vec<Vec<u8>>, String> {
+    let db = ctx.db;
     let bucket = Bucket::new(msg.bytes(13), need(msg, 1, "bucket")?);
     let key = need(msg, 2, "key")?;
+    if let Some(node) = ctx.ring_node {
+        let seen = seen(msg.bytes(4))?;
+        let write = Write {
+            value: Vec::new(),
+            content_type: Vec::new(),
+            seen,
+            deleted: true,
+        };
+        if let Err(failure) = db.store(node, &bucket, key, write, &delete_options(msg))? {
+            return Ok(vec![error_frame(&failure.pbc())]);
+        }
+        return Ok(vec![frame(14, &[])]);
+    }
     if db.get(&bucket, key)?.is_some() {
         db.put(
             &bucket,

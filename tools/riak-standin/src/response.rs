@@ -8,6 +8,8 @@ use std::io::{self, Write};
 pub struct Response {
     pub status: u16,
     server: &'static str,
+    /// `Vary: Accept-Encoding` before `Server`, as Riak's web server puts it on most answers.
+    vary: bool,
     headers: Vec<(&'static str, String)>,
     body: Vec<u8>,
 }
@@ -18,6 +20,7 @@ impl Response {
         Response {
             status,
             server: "riak-standin",
+            vary: false,
             headers,
             body: body.into(),
         }
@@ -38,6 +41,15 @@ impl Response {
         Response::new(status, "text/plain", format!("Error:\n{msg}\n"))
     }
 
+    /// An answer as Riak's web server writes it: its `Server`, a `Date`, and `Vary` when asked.
+    pub fn riak(status: u16, content_type: &str, body: impl Into<Vec<u8>>, vary: bool) -> Response {
+        let mut response = Response::new(status, content_type, body);
+        response.server = STARTING_SERVER;
+        response.vary = vary;
+        response.headers.insert(0, ("Date", http_date(now())));
+        response
+    }
+
     /// What the web server answers to every path before Riak's KV service is registered: an
     /// HTML 404, byte for byte as a starting Riak 3.2.3 node sends it (but for the date).
     pub fn starting() -> Response {
@@ -49,8 +61,13 @@ impl Response {
 
     /// Writes the answer; a HEAD answer has the headers of the GET answer but no body.
     pub fn write(&self, w: &mut impl Write, head_only: bool) -> io::Result<()> {
+        let vary = if self.vary {
+            "Vary: Accept-Encoding\r\n"
+        } else {
+            ""
+        };
         let mut out = format!(
-            "HTTP/1.1 {} {}\r\nServer: {}\r\n",
+            "HTTP/1.1 {} {}\r\n{vary}Server: {}\r\n",
             self.status,
             reason(self.status),
             self.server

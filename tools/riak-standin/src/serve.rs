@@ -4,8 +4,8 @@
 use crate::model::{self, Op, Via};
 use crate::pb::{self, Ctx};
 use crate::response::Response;
-use crate::web;
 use crate::{lock, Api, Fault, Mode, Shared, MAX_CONNECTIONS};
+use crate::{request, web};
 use std::io::{self, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::Ordering;
@@ -52,6 +52,7 @@ fn ctx(shared: &Shared) -> Ctx<'_> {
         db: &shared.db,
         node: &shared.node,
         fallback_rate: shared.fallback_rate,
+        ring_node: shared.ring_node,
     }
 }
 
@@ -82,7 +83,7 @@ fn serve_pbc(shared: &Shared, stream: TcpStream) -> io::Result<()> {
 fn serve_http(shared: &Shared, stream: TcpStream) -> io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut writer = stream;
-    while let Some(req) = web::read_request(&mut reader)? {
+    while let Some(req) = request::read_request(&mut reader)? {
         if !shared.may_answer() {
             return Ok(());
         }

@@ -4,102 +4,13 @@
 //! and the web server's HTML 404 a starting node gives for every path.
 
 use crate::cluster::Read as Outcome;
-use crate::db::{parse_vclock, Bucket, Object};
-use crate::encoding::{base64, http_date, json_string, unbase64, unescape};
+use crate::encoding::{base64, json_string, unbase64, unescape};
 use crate::model::Op;
+use crate::object::{parse_vclock, Bucket};
 use crate::pb::Ctx;
+use crate::presentation::{read_op, show};
+use crate::request::Request;
 use crate::response::Response;
-use std::io::{self, BufRead, Read};
-
-/// The largest request line plus headers, and body, read.
-const MAX_HEAD: usize = 16 * 1024;
-const MAX_BODY: usize = 1 << 20;
-
-/// One parsed request.
-pub struct Request {
-    pub method: String,
-    pub path: String,
-    pub query: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Request {
-    fn header(&self, name: &str) -> Option<&str> {
-        let found = self
-            .headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name));
-        found.map(|(_, v)| v.as_str())
-    }
-
-    fn param(&self, name: &str) -> Option<&str> {
-        self.query
-            .split('&')
-            .find_map(|p| p.strip_prefix(name)?.strip_prefix('='))
-    }
-
-    /// Whether the client asked to close the connection after this answer.
-    pub fn wants_close(&self) -> bool {
-        self.header("connection")
-            .is_some_and(|v| v.eq_ignore_ascii_case("close"))
-    }
-}
-
-/// Reads one request; `None` when the client closed the connection between requests.
-pub fn read_request(r: &mut impl BufRead) -> io::Result<Option<Request>> {
-    let bad = |why: &str| io::Error::new(io::ErrorKind::InvalidData, why.to_string());
-    let mut lines = Vec::new();
-    let mut size = 0;
-    loop {
-        let mut line = String::new();
-        let n = r
-            .by_ref()
-            .take((MAX_HEAD - size) as u64)
-            .read_line(&mut line)?;
-        if n == 0 {
-            return if lines.is_empty() {
-                Ok(None)
-            } else {
-                Err(bad("cut short"))
-            };
-        }
-        size += n;
-        let line = line.trim_end_matches(['\r', '\n']).to_string();
-        if line.is_empty() {
-            break;
-        }
-        if size >= MAX_HEAD {
-            return Err(bad("head too large"));
-        }
-        lines.push(line);
-    }
-    let mut first = lines[0].split(' ');
-    let (method, target) = (first.next().unwrap_or(""), first.next().unwrap_or(""));
-    let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let headers: Vec<(String, String)> = lines[1..]
-        .iter()
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
-        .collect();
-    let mut req = Request {
-        method: method.to_string(),
-        path: path.to_string(),
-        query: query.to_string(),
-        headers,
-        body: Vec::new(),
-    };
-    let len: usize = req
-        .header("content-length")
-        .map_or(Ok(0), str::parse)
-        .map_err(|_| bad("length"))?;
-    if len > MAX_BODY {
-        return Err(bad("body too large"));
-    }
-    req.body = vec![0; len];
-    r.read_exact(&mut req.body)?;
-    Ok(Some(req))
-}
 
 /// Answers one request, and says what it cost.
 pub fn answer(ctx: &Ctx, req: &Request) -> (Response, Op) {
@@ -156,17 +67,16 @@ fn object(ctx: &Ctx, req: &Request, bucket: &Bucket, key: &[u8]) -> Result<(Resp
                 .ok_or("bad vclock")?,
         ),
     };
+    if let Some(node) = ctx.ring_node {
+        return crate::http_ring::object(ctx, node, req, bucket, key, seen);
+    }
     let not_found = || Response::new(404, "text/plain", "not found\n");
     match req.method.as_str() {
         "GET" | "HEAD" => {
             let object = db.get(bucket, key)?;
             let notfound_ok = req.param("notfound_ok") != Some("false");
+            let op = read_op(req, object.as_ref(), notfound_ok);
             let live = object.as_ref().is_some_and(|o| !o.live().is_empty());
-            let op = match (req.method == "HEAD", live || notfound_ok) {
-                (true, _) => Op::Head,
-                (false, true) => Op::Get,
-                (false, false) => Op::AbsentStrict,
-            };
             if live {
                 match db.cluster().read(ctx.fallback_rate, notfound_ok) {
                     Outcome::Value => {}
@@ -205,53 +115,6 @@ fn object(ctx: &Ctx, req: &Request, bucket: &Bucket, key: &[u8]) -> Result<(Resp
             Op::Trivial,
         )),
     }
-}
-
-/// An object as Riak shows it: one value, siblings, or a tombstone.
-fn show(object: &Object, req: &Request) -> Response {
-    let vclock = base64(&object.vclock());
-    let live = object.live();
-    let response = match live.as_slice() {
-        [] => Response::new(404, "text/plain", "not found\n").with("X-Riak-Deleted", "true".into()),
-        [one] => Response::new(
-            200,
-            &String::from_utf8_lossy(&one.content_type),
-            one.value.clone(),
-        )
-        .with("ETag", format!("\"{}\"", one.vtag))
-        .with("Last-Modified", http_date(one.last_mod.0)),
-        many if req
-            .header("accept")
-            .is_some_and(|a| a.contains("multipart/mixed")) =>
-        {
-            let boundary = format!("StandinSiblings{:x}", object.version);
-            let mut body = Vec::new();
-            for sib in many {
-                let head = format!(
-                    "\r\n--{boundary}\r\nContent-Type: {}\r\nEtag: {}\r\nLast-Modified: {}\r\n\r\n",
-                    String::from_utf8_lossy(&sib.content_type),
-                    sib.vtag,
-                    http_date(sib.last_mod.0)
-                );
-                body.extend_from_slice(head.as_bytes());
-                body.extend_from_slice(&sib.value);
-            }
-            body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-            Response::new(300, &format!("multipart/mixed; boundary={boundary}"), body)
-        }
-        many => {
-            let list: String = many.iter().map(|s| format!("{}\n", s.vtag)).collect();
-            Response::new(300, "text/plain", format!("Siblings:\n{list}"))
-        }
-    };
-    let response = match live.iter().map(|s| s.last_mod).max() {
-        // Riak tags a 300 as a whole too: an ETag of the object and its latest change.
-        Some(newest) if live.len() > 1 => response
-            .with("ETag", format!("\"obj{:x}\"", object.version))
-            .with("Last-Modified", http_date(newest.0)),
-        _ => response,
-    };
-    response.with("X-Riak-Vclock", vclock)
 }
 
 fn index(
