@@ -3,9 +3,9 @@
 //! behave as one service: a write through one is read through the other at once, and an
 //! instance killed under load fails no request once the balancer has taken it out.
 
-use crate::haproxy::Haproxy;
-use crate::memcached::Memcached;
-use crate::riak_support::{call, client, cluster};
+use crate::support::haproxy::Haproxy;
+use crate::support::memcached::Memcached;
+use crate::support::riak::{call, client, cluster};
 use crate::support::*;
 use phonebook::config::{self, CacheUrl, Mode, Overrides, StoreUrl};
 use riak_standin::Standin;

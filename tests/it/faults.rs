@@ -1,8 +1,8 @@
 //! Faults under a sustained load: one of two Riak nodes and memcached are killed, then both come
 //! back, while clients keep reading and writing; not one request may fail.
 
-use crate::memcached::Memcached;
-use crate::riak_support::{addr_of, call, client, cluster};
+use crate::support::memcached::Memcached;
+use crate::support::riak::{addr_of, call, client, cluster};
 use crate::support::*;
 use riak_standin::StandinOptions;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

@@ -3,8 +3,8 @@
 //! bucket properties through both APIs, fallback reads while a node restarts, injected errors,
 //! and the real profile's pacing (its speed itself is shown by `riak-bench`, not asserted here).
 
-use crate::riak_support::{captures, hex, riak_http};
 use crate::support::raw;
+use crate::support::riak::{captures, hex, riak_http};
 use phonebook::store::riak::wire::read_frame;
 use riak_standin::{Fault, Profile, Standin, StandinOptions};
 use std::io::Write;

@@ -8,8 +8,8 @@
 //! counted twice, independently: the service's own `phonebook_store_duration_seconds_count
 //! {op="get"}` and the requests the stand-in served.
 
-use crate::memcached::Memcached;
-use crate::riak_support::cluster;
+use crate::support::memcached::Memcached;
+use crate::support::riak::cluster;
 use crate::support::*;
 use phonebook::app::App;
 use phonebook::cache::Cache;

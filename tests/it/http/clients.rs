@@ -2,7 +2,7 @@
 //! targets) and ApacheBench with keep-alive (HTTP/1.0 keep-alive, which must be announced).
 //! Both are installed by `tools/test-deps.sh`.
 
-use crate::http_support::*;
+use crate::support::http::*;
 use crate::support::*;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};

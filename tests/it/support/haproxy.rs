@@ -7,7 +7,7 @@
 //! loudly, so the tests can never drift from what is deployed. HAProxy must be installed
 //! (`tools/test-deps.sh` installs Debian's package).
 
-use crate::memcached::free_port;
+use crate::support::memcached::free_port;
 use crate::support::{temp_dir, TempDir};
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -18,7 +18,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 /// The balancer's configuration as deployed.
-pub const DEPLOYED: &str = include_str!("../../deploy/haproxy.cfg");
+pub const DEPLOYED: &str = include_str!("../../../deploy/haproxy.cfg");
 
 /// An HAProxy process in front of the given servers; killed on drop.
 pub struct Haproxy {

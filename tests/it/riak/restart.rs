@@ -5,7 +5,7 @@
 //! probes until it serves a get. The same run with `notfound_ok = true` shows the false 404s
 //! the default prevents, so the test can tell the two apart. Every loop is bounded.
 
-use crate::riak_support::*;
+use crate::support::riak::*;
 use crate::support::Service;
 use riak_standin::{Standin, StandinOptions};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

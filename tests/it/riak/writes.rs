@@ -3,7 +3,7 @@
 //! same sibling winner through both APIs, bad siblings skipped, stored names checked, list pages
 //! complete behind skipped keys.
 
-use crate::riak_support::*;
+use crate::support::riak::*;
 use phonebook::contact::Contact;
 use phonebook::store::riak::WriteMode;
 use phonebook::store::Store;

@@ -1,7 +1,7 @@
 //! Riak nodes failing under the service: a node killed mid-run, every node down and back, and
 //! a node that hangs. Every loop is bounded in count and time.
 
-use crate::riak_support::*;
+use crate::support::riak::*;
 use riak_standin::StandinOptions;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
