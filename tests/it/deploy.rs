@@ -203,10 +203,9 @@ fn an_instance_killed_under_load_fails_no_request_after_the_balancer_notices() {
         }
         // Kill the first instance a moment into the load, then wait for the balancer to mark
         // it down.
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while outcomes.lock().unwrap().len() < 400 && Instant::now() < deadline {
-            thread::sleep(Duration::from_millis(2));
-        }
+        poll(Duration::from_secs(30), || {
+            outcomes.lock().unwrap().len() >= 400
+        });
         deployment.apps[0].child.kill().unwrap();
         let killed = Instant::now();
         deployment

@@ -71,21 +71,14 @@ fn a_server_trickling_its_answer_cannot_hold_a_get_past_the_cache_timeout() {
 }
 
 /// A fake memcached on loopback that answers every command with [`trickled`], one byte per
-/// `every`. It serves for at most 30 s and stops a connection when the client closes it.
+/// `every`, one connection per thread; it lives as long as the test and stops a connection
+/// when the client closes it.
 fn trickling_server(every: Duration) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap().to_string();
-    listener.set_nonblocking(true).unwrap();
     thread::spawn(move || {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            match listener.accept() {
-                Ok((conn, _)) => {
-                    conn.set_nonblocking(false).unwrap();
-                    thread::spawn(move || trickle(conn, every));
-                }
-                Err(_) => thread::sleep(Duration::from_millis(10)),
-            }
+        for conn in listener.incoming().flatten() {
+            thread::spawn(move || trickle(conn, every));
         }
     });
     addr

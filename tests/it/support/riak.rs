@@ -273,14 +273,7 @@ pub fn states(store: &Riak) -> Vec<String> {
 
 /// Waits (up to `limit`) until every node of the store is up; true when they are.
 pub fn all_up(store: &Riak, limit: Duration) -> bool {
-    let start = std::time::Instant::now();
-    while start.elapsed() < limit {
-        if states(store).iter().all(|s| s == "up") {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    false
+    crate::support::poll(limit, || states(store).iter().all(|s| s == "up"))
 }
 
 /// A contact for test number `i`.
