@@ -175,8 +175,14 @@ pub fn riak_service_with(
     let addrs: Vec<String> = nodes.iter().map(|n| addr_of(n, api)).collect();
     let dir = temp_dir(&format!("riak-{tag}-{api}"));
     let config = dir.join("phonebook.toml");
+    // `store` may set its own timeout (a test under load that does not test the timeout).
+    let timeout = if store.contains("timeout_ms") {
+        ""
+    } else {
+        "timeout_ms = 300\n"
+    };
     let text = format!(
-        "[server]\nmode = \"{mode}\"\nthreads = 4\n\n[store]\nurl = \"{api}://{}\"\ntimeout_ms = 300\n{store}",
+        "[server]\nmode = \"{mode}\"\nthreads = 4\n\n[store]\nurl = \"{api}://{}\"\n{timeout}{store}",
         addrs.join(",")
     );
     std::fs::write(&config, text).unwrap();
