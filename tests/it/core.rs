@@ -224,19 +224,24 @@ fn health_and_modes() {
         (health.status, health.json()["status"].as_str()),
         (200, Some("ok"))
     );
-    get(&svc.url("/contacts/Someone"));
-    std::thread::sleep(std::time::Duration::from_millis(200));
-    let log = svc.log.lock().unwrap().clone();
+    let log = svc.wait_for_log("debug mode with 1 worker");
     assert!(log.contains("debug mode with 1 worker"), "{log}");
     let dir = temp_dir("prod");
     let store = embedded_arg(&dir);
     let svc = Service::start(&["--store", &store, "--mode", "production", "--threads", "3"]);
-    std::thread::sleep(std::time::Duration::from_millis(200));
-    assert!(svc
-        .log
-        .lock()
-        .unwrap()
-        .contains("production mode with 3 worker"));
+    let log = svc.wait_for_log("production mode with 3 worker");
+    assert!(log.contains("production mode with 3 worker"), "{log}");
+}
+
+#[test]
+fn debug_mode_logs_every_request() {
+    // The mode's own log level, not the `info` the other tests set.
+    let dir = temp_dir("debug-log");
+    let store = embedded_arg(&dir);
+    let svc = Service::start_at_mode_level(&["--store", &store]).owning(dir);
+    assert_eq!(get(&svc.url("/contacts/Someone")).status, 404);
+    let log = svc.wait_for_log("GET /contacts/Someone -> 404");
+    assert!(log.contains("GET /contacts/Someone -> 404"), "{log}");
 }
 
 #[test]
@@ -278,20 +283,24 @@ fn bad_configuration_stops_start_up_with_a_message() {
 fn sigterm_with_idle_keep_alive_connections_exits_promptly() {
     let (svc, _dir) = start("sigterm");
     let mut idle = std::net::TcpStream::connect(&svc.addr).unwrap();
-    std::io::Write::write_all(&mut idle, b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(200));
+    idle.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let request = "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n";
+    let (answer, _) = crate::support::http::exchange(&mut idle, request).expect("an answer");
+    assert!(
+        answer.starts_with("HTTP/1.1 200"),
+        "the request before the stop was answered"
+    );
+    // Answered and kept alive: the connection is idle now.
     let started = std::time::Instant::now();
     assert!(svc.terminate().success());
     assert!(
         started.elapsed() < std::time::Duration::from_secs(3),
         "an idle keep-alive connection must not delay the stop"
     );
-    let mut answer = String::new();
-    let _ = std::io::Read::read_to_string(&mut idle, &mut answer);
-    assert!(
-        answer.starts_with("HTTP/1.1 200"),
-        "the request before the stop was answered"
-    );
+    let mut rest = String::new();
+    let _ = std::io::Read::read_to_string(&mut idle, &mut rest);
+    assert_eq!(rest, "", "closed without another answer");
 }
 
 #[test]

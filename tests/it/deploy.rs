@@ -3,9 +3,9 @@
 //! behave as one service: a write through one is read through the other at once, and an
 //! instance killed under load fails no request once the balancer has taken it out.
 
-use crate::haproxy::Haproxy;
-use crate::memcached::Memcached;
-use crate::riak_support::{call, client, cluster};
+use crate::support::haproxy::Haproxy;
+use crate::support::memcached::Memcached;
+use crate::support::riak::{call, client, cluster};
 use crate::support::*;
 use phonebook::cache::CacheUrl;
 use phonebook::config::{self, Mode, Overrides};
@@ -205,10 +205,9 @@ fn an_instance_killed_under_load_fails_no_request_after_the_balancer_notices() {
         }
         // Kill the first instance a moment into the load, then wait for the balancer to mark
         // it down.
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while outcomes.lock().unwrap().len() < 400 && Instant::now() < deadline {
-            thread::sleep(Duration::from_millis(2));
-        }
+        poll(Duration::from_secs(30), || {
+            outcomes.lock().unwrap().len() >= 400
+        });
         deployment.apps[0].child.kill().unwrap();
         let killed = Instant::now();
         deployment

@@ -82,7 +82,7 @@ fn every_acknowledged_write_survives_a_kill_9_under_load() {
                     .timeout_global(Some(Duration::from_secs(5)))
                     .build()
                     .new_agent();
-                // Bounded: at most 5,000 writes per writer, and the kill comes after 1.5 s.
+                // Bounded: at most 5,000 writes per writer, and the kill comes after 100.
                 for i in (w..WRITERS * 5_000).step_by(WRITERS) {
                     if stop.load(Ordering::SeqCst) {
                         break;
@@ -95,7 +95,10 @@ fn every_acknowledged_write_survives_a_kill_9_under_load() {
                 }
             });
         }
-        std::thread::sleep(Duration::from_millis(1500));
+        // The kill comes amid the writes, once 100 have been acknowledged.
+        wait_until(Duration::from_secs(30), "100 writes acknowledged", || {
+            acked.lock().unwrap().len() >= 100
+        });
         svc.child.kill().unwrap();
         svc.child.wait().unwrap();
         stop.store(true, Ordering::SeqCst);

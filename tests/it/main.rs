@@ -1,33 +1,65 @@
-//! The integration tests: one test binary, one module per area.
+//! The integration tests: one test binary, one module per area, grouped in folders by the part
+//! of the service they check. Each module's own `//!` says what it covers.
 
-mod browser;
-mod cache;
-mod cache_wire;
-mod clients;
-mod conformance;
+// The service end to end on its embedded store: pages, JSON API, errors, modes, start-up.
 mod core;
-mod deploy;
-mod docs;
+// The embedded store keeps 10,000 contacts across a restart and acknowledged writes across a kill.
 mod durability;
+// Riak nodes and memcached killed and restarted under a sustained load.
 mod faults;
-mod haproxy;
-mod hostile;
-mod http_support;
-mod isolation;
+// The deployment files: valid for their tools, and a two-instance set-up behind HAProxy.
+mod deploy;
+// The documentation's links and anchors point at files and headings that exist.
+mod docs;
+// The layering rule, read off the sources: no import cycle between modules.
 mod layout;
-mod memcached;
-mod riak;
-mod riak_answers;
-mod riak_cluster;
-mod riak_codec;
-mod riak_deadline;
-mod riak_faults;
-mod riak_http;
-mod riak_restart;
-mod riak_standin;
-mod riak_standin_real;
-mod riak_support;
-mod riak_writes;
-mod stampede;
+
+mod http {
+    // Headless Chromium drives the pages a user meets.
+    mod browser;
+    // Real HTTP clients (curl, ureq) against the front.
+    mod clients;
+    // RFC 9110 and 9112, one test per rule, on raw sockets.
+    mod conformance;
+    // A generated corpus of malformed and oversized requests.
+    mod hostile;
+    // Clients that do not read, queue bounds, shedding and the open-file limit.
+    mod isolation;
+}
+
+mod cache {
+    // Cache-aside on a real memcached, one script over TCP and over a Unix socket.
+    mod aside;
+    // Concurrent misses for one name make one store read.
+    mod stampede;
+    // How the service reaches memcached: URL errors and a deadline per operation.
+    mod wire;
+}
+
+mod riak {
+    // Node readiness and Riak's error answers, class by class.
+    mod answers;
+    // The Protocol Buffers codec against frames captured from a real Riak.
+    mod codec;
+    // One deadline per Riak request, whatever a node trickles.
+    mod deadline;
+    // A 2-node ring with replicas: which contacts a stopped node makes read as missing.
+    mod cluster;
+    // Nodes killed, all down and back, under the service.
+    mod faults;
+    // The HTTP client against exchanges captured from a real Riak.
+    mod http;
+    // One node of two restarted under load, over PBC and HTTP.
+    mod restart;
+    // The service on stand-in nodes through each API.
+    mod service;
+    // The stand-in answers the captured requests as Riak did.
+    mod standin;
+    // The stand-in's behaviours of a real cluster.
+    mod standin_real;
+    // Writes and reads: one request per blind write, siblings resolved.
+    mod writes;
+}
+
+// Helpers: the service, HTTP, Riak, memcached, HAProxy and WebDriver.
 mod support;
-mod webdriver;

@@ -28,6 +28,7 @@ use crate::load::load_users;
 use crate::load::loadtest::{self, Options};
 use crate::load::pace::Pace;
 use crate::load::report::Report;
+use config::{Link, Mode, Server};
 use phonebook::contact::Contact;
 use plan::{Config, Plan};
 use procs::Proc;
@@ -198,7 +199,7 @@ impl Runner {
     /// All runs of one configuration.
     fn run_config(&mut self, config: &Config) -> Result<Vec<Record>> {
         let mut setup = Setup::start(&self.plan, config, &self.tools, &self.dir)?;
-        if config.server == "phonebook" {
+        if config.server == Server::Phonebook {
             let (service, addr) = self.start_server(config, &setup, "load")?;
             load_users::via_api(
                 &Target::parse(&format!("http://{addr}"))?,
@@ -245,7 +246,7 @@ impl Runner {
             Pace::Open { .. } => format!("run{run}-open"),
         };
         let (service, addr) = self.start_server(config, setup, &tag)?;
-        let addr = if config.slow.iter().any(|l| l == "front") {
+        let addr = if config.is_slow(Link::Front) {
             setup.slow_link(&addr, &format!("front-{}-{tag}", config.name))?
         } else {
             addr
@@ -276,7 +277,7 @@ impl Runner {
             .dir
             .join("logs")
             .join(format!("{}-{tag}.log", config.name));
-        if config.server == "baseline" {
+        if config.server == Server::Baseline {
             let args = ["baseline-server", "--listen", "127.0.0.1:0", "--threads"]
                 .map(String::from)
                 .into_iter()
@@ -293,7 +294,10 @@ impl Runner {
             "--listen",
             "127.0.0.1:0",
             "--mode",
-            &config.mode,
+            match config.mode {
+                Mode::Debug => "debug",
+                Mode::Production => "production",
+            },
             "--threads",
             &config.threads.to_string(),
             "--store",

@@ -9,7 +9,7 @@
 use crate::args::parse_duration;
 use crate::error::{io_context, Error, Result};
 pub use crate::experiment::config::Config;
-use crate::experiment::config::{check_profile, check_rate, is_label};
+use crate::experiment::config::{check_rate, is_label, Profile};
 use serde::Deserialize;
 use std::path::Path;
 use std::time::Duration;
@@ -112,7 +112,7 @@ impl Default for SlowLink {
 pub struct Standin {
     pub args: Vec<String>,
     pub node_args: Vec<String>,
-    pub profile: Option<String>,
+    pub profile: Option<Profile>,
 }
 
 impl Default for Standin {
@@ -152,11 +152,8 @@ impl Plan {
     }
 
     /// The stand-in profile to ask for a configuration, if any: its own, else the plan's.
-    pub fn standin_profile<'a>(&'a self, config: &'a Config) -> Option<&'a str> {
-        config
-            .standin_profile
-            .as_deref()
-            .or(self.standin.profile.as_deref())
+    pub fn standin_profile(&self, config: &Config) -> Option<Profile> {
+        config.standin_profile.or(self.standin.profile)
     }
 
     /// How long a run may last: the given duration, else 5 s unless loops bound it.
@@ -189,8 +186,6 @@ impl Plan {
             return bad("load.concurrency must be 1 to 10000".into());
         }
         check_rate(self.load.rate).map_err(|e| Error::new(format!("load.{e}")))?;
-        check_profile(self.standin.profile.as_deref())
-            .map_err(|e| Error::new(format!("standin.{e}")))?;
         crate::net::slowlink::shape(
             self.slowlink.delay_ms,
             self.slowlink.jitter_ms,
@@ -210,5 +205,56 @@ impl Plan {
 }
 
 #[cfg(test)]
-#[path = "plan_tests.rs"]
-mod tests;
+mod tests {
+    use super::*;
+    use crate::experiment::config::{Profile, Server, Store};
+
+    #[test]
+    fn the_shipped_plan_is_valid() {
+        let plan = Plan::parse(include_str!("../../experiments.toml")).unwrap();
+        assert!(plan.configs.len() >= 8);
+        assert!(plan.configs.iter().any(|c| c.server == Server::Baseline));
+        // Latency from open loop, and a stand-in as slow as a real cluster.
+        assert!(plan.configs.iter().all(|c| plan.rate(c).is_some()));
+        assert_eq!(plan.standin.profile, Some(Profile::Real));
+        let small = Plan::parse(include_str!("../../experiments-embedded.toml")).unwrap();
+        assert!(small.configs.iter().all(|c| c.store == Store::Embedded));
+    }
+
+    #[test]
+    fn mistakes_are_refused() {
+        let ok = "name = \"x\"\n[[config]]\nname = \"a\"\n";
+        assert!(Plan::parse(ok).is_ok());
+        for bad in [
+            "name = \"x\"\n",
+            "name = \"x\"\n[[config]]\nmode = \"debug\"\n",
+            "name = \"x y\"\n[[config]]\nname = \"a\"\n",
+            "name = \"x\"\n[[config]]\nname = \"a\"\n[[config]]\nname = \"a\"\n",
+            "name = \"x\"\n[[config]]\nname = \"a\"\nslow = [\"store\"]\n",
+            "name = \"x\"\n[[config]]\nname = \"a\"\ncache = \"redis\"\n",
+            "name = \"x\"\n[[config]]\nname = \"a\"\nmod = \"debug\"\n",
+            "name = \"x\"\n[load]\nduration = \"soon\"\n[[config]]\nname = \"a\"\n",
+            "name = \"x\"\n[load]\nrate = 0.0\n[[config]]\nname = \"a\"\n",
+            "name = \"x\"\n[[config]]\nname = \"a\"\nrate = -5.0\n",
+            "name = \"x\"\n[standin]\nprofile = \"slow\"\n[[config]]\nname = \"a\"\n",
+            "name = \"x\"\n[[config]]\nname = \"a\"\nstandin_profile = \"x\"\n",
+        ] {
+            assert!(Plan::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_configuration_overrides_the_plan_rate_and_profile() {
+        let text = "name = \"x\"\n[load]\nrate = 200.0\n[standin]\nprofile = \"real\"\n\
+                    [[config]]\nname = \"a\"\n[[config]]\nname = \"b\"\nrate = 50\n\
+                    standin_profile = \"fast\"\n";
+        let plan = Plan::parse(text).unwrap();
+        let (a, b) = (&plan.configs[0], &plan.configs[1]);
+        assert_eq!((plan.rate(a), plan.rate(b)), (Some(200.0), Some(50.0)));
+        assert_eq!(plan.standin_profile(a), Some(Profile::Real));
+        assert_eq!(plan.standin_profile(b), Some(Profile::Fast));
+        let plain = Plan::parse("name = \"x\"\n[[config]]\nname = \"a\"\n").unwrap();
+        assert_eq!(plain.rate(&plain.configs[0]), None);
+        assert_eq!(plain.standin_profile(&plain.configs[0]), None);
+    }
+}

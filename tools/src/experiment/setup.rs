@@ -6,10 +6,9 @@
 //! too, as the cache is part of the setup).
 
 use crate::error::{Error, Result};
+use crate::experiment::config::{Api, Cache, Link, Store};
 use crate::experiment::plan::{Config, Plan};
 use crate::experiment::procs::{self, Proc};
-use phonebook::cache::{parse_url as parse_cache_url, CacheUrl};
-use phonebook::store::{parse_url as parse_store_url, StoreUrl};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -44,20 +43,29 @@ impl Setup {
             logs: dir.join("logs"),
             plan: plan.clone(),
         };
-        let slow = |link: &str| config.slow.iter().any(|l| l == link);
-        setup.store_url = match config.store.as_str() {
-            "embedded" => {
+        let (slow_store, slow_cache) = (config.is_slow(Link::Store), config.is_slow(Link::Cache));
+        setup.store_url = match &config.store {
+            Store::Embedded => {
                 let file = dir.join("data").join(format!("{}.redb", config.name));
                 let _ = std::fs::remove_file(&file);
                 format!("embedded:{}", file.display())
             }
-            "standin-pbc" | "standin-http" => setup.standin(config, slow("store"))?,
-            url => setup.riak(url, slow("store"))?,
+            Store::Standin(api) => setup.standin(config, *api, slow_store)?,
+            Store::Riak { api, nodes, .. } => {
+                format!(
+                    "{}{}",
+                    api.scheme(),
+                    setup.hosts(nodes, slow_store, "store")?
+                )
+            }
         };
-        setup.cache_url = match config.cache.as_str() {
-            "off" => "off".into(),
-            "memcached" => setup.memcached(config, slow("cache"))?,
-            url => setup.external_cache(url, slow("cache"))?,
+        setup.cache_url = match &config.cache {
+            Cache::Off => "off".into(),
+            Cache::Memcached => setup.memcached(config, slow_cache)?,
+            Cache::External { nodes, .. } => {
+                setup.memcached.extend(nodes.iter().cloned());
+                format!("memcache://{}", setup.hosts(nodes, slow_cache, "cache")?)
+            }
         };
         Ok(setup)
     }
@@ -100,7 +108,7 @@ impl Setup {
     }
 
     /// Starts the Riak stand-in with the configuration's node count (and speed profile).
-    fn standin(&mut self, config: &Config, slow: bool) -> Result<String> {
+    fn standin(&mut self, config: &Config, api: Api, slow: bool) -> Result<String> {
         let mut nodes = Vec::new();
         for _ in 0..config.nodes {
             nodes.push((procs::free_addr()?, procs::free_addr()?));
@@ -111,22 +119,16 @@ impl Setup {
         let log = self.logs.join(format!("standin-{}.log", config.name));
         let proc = procs::spawn_listening(&self.tools, &args, &log, &all)?;
         self.procs.push(proc);
-        let (scheme, addrs) = match config.store.as_str() {
-            "standin-pbc" => ("pbc://", pbc),
-            _ => ("http://", http),
+        let addrs = match api {
+            Api::Pbc => pbc,
+            Api::Http => http,
         };
         let addrs: Vec<String> = addrs.iter().map(SocketAddr::to_string).collect();
-        Ok(format!("{scheme}{}", self.hosts(&addrs, slow, "store")?))
-    }
-
-    /// Real Riak nodes named by URL, with slow links in front if asked.
-    fn riak(&mut self, url: &str, slow: bool) -> Result<String> {
-        let (scheme, nodes) = match parse_store_url(url)? {
-            StoreUrl::RiakPbc(nodes) => ("pbc://", nodes),
-            StoreUrl::RiakHttp(nodes) => ("http://", nodes),
-            StoreUrl::Embedded(_) => return Err(Error::new("embedded: is spelled `embedded`")),
-        };
-        Ok(format!("{scheme}{}", self.hosts(&nodes, slow, "store")?))
+        Ok(format!(
+            "{}{}",
+            api.scheme(),
+            self.hosts(&addrs, slow, "store")?
+        ))
     }
 
     /// Starts a local memcached on a free port.
@@ -154,16 +156,6 @@ impl Setup {
             "memcache://{}",
             self.hosts(&[addr.to_string()], slow, "cache")?
         ))
-    }
-
-    /// memcached servers named by URL.
-    fn external_cache(&mut self, url: &str, slow: bool) -> Result<String> {
-        let nodes = match parse_cache_url(url)? {
-            CacheUrl::Memcache(nodes) => nodes,
-            CacheUrl::Off => Vec::new(),
-        };
-        self.memcached.extend(nodes.iter().cloned());
-        Ok(format!("memcache://{}", self.hosts(&nodes, slow, "cache")?))
     }
 
     /// Empties every memcached of the configuration: with the service's own `phonebook

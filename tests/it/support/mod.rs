@@ -1,10 +1,17 @@
-//! Shared test support: start the real `phonebook` binary on a free port and talk HTTP to it.
+//! Shared test support: start the real `phonebook` binary on a free port, talk HTTP to it, and
+//! wait on it by polling with a deadline.
+
+pub mod haproxy;
+pub mod http;
+pub mod memcached;
+pub mod riak;
+pub mod webdriver;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A running `phonebook` process; killed on drop.
 pub struct Service {
@@ -18,12 +25,25 @@ pub struct Service {
 }
 
 impl Service {
-    /// Starts the binary with `--listen 127.0.0.1:0` plus `args`, and waits for its address.
+    /// Starts the binary with `--listen 127.0.0.1:0` plus `args`, logging at `info`, and waits
+    /// for its address.
     pub fn start(args: &[&str]) -> Service {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_phonebook"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_phonebook"));
+        command.env("RUST_LOG", "info");
+        Service::spawn(command, args)
+    }
+
+    /// As [`Service::start`], but logging at the level its mode sets (no `RUST_LOG`).
+    pub fn start_at_mode_level(args: &[&str]) -> Service {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_phonebook"));
+        command.env_remove("RUST_LOG");
+        Service::spawn(command, args)
+    }
+
+    fn spawn(mut command: Command, args: &[&str]) -> Service {
+        let mut child = command
             .args(["--listen", "127.0.0.1:0"])
             .args(args)
-            .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -213,4 +233,33 @@ pub fn metric(svc: &Service, series: &str) -> u64 {
     text.lines()
         .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
         .map_or(0, |v| v.parse().unwrap())
+}
+
+/// Polls `done` every 20 ms until it holds (true) or `within` has passed (false).
+pub fn poll(within: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + within;
+    loop {
+        if done() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Polls `done` until it holds; fails the test, naming `what`, after `within`.
+pub fn wait_until(within: Duration, what: &str, done: impl FnMut() -> bool) {
+    assert!(poll(within, done), "not within {within:?}: {what}");
+}
+
+impl Service {
+    /// The service's log once it contains `text`, or after 10 s without it.
+    pub fn wait_for_log(&self, text: &str) -> String {
+        poll(Duration::from_secs(10), || {
+            self.log.lock().unwrap().contains(text)
+        });
+        self.log.lock().unwrap().clone()
+    }
 }

@@ -1,7 +1,8 @@
-//! The memcached cache, end to end: a real memcached on a free loopback port in front of the
-//! real binary. Counts come from `GET /metrics`, so these tests also check the metrics.
+//! Cache-aside on a real memcached in front of the real binary: one script of hits, misses,
+//! flushes and an outage, run over TCP and over a Unix socket; expiry, updates, every kind of
+//! name, a hung memcached. Counts come from `GET /metrics`, so these tests also check it.
 
-use crate::memcached::{free_port, Memcached};
+use crate::support::memcached::{free_port, Memcached};
 use crate::support::*;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -35,10 +36,31 @@ fn flush(mc_url: &str) -> std::process::Output {
         .unwrap()
 }
 
+/// memcached on a free loopback port, or on a Unix socket in the test's own folder.
+fn memcached(tag: &str, unix: bool) -> (Memcached, TempDir) {
+    let dir = temp_dir(tag);
+    let mc = match unix {
+        true => Memcached::start_unix(&dir.join("memcached.sock")),
+        false => Memcached::start(),
+    };
+    (mc, dir)
+}
+
 #[test]
-fn hits_and_misses_are_counted_and_flush_cache_empties_memcached() {
-    let mc = Memcached::start();
-    let svc = service("cache-counts", &mc, &[]);
+fn over_tcp_hits_and_misses_are_counted_and_flush_cache_empties_memcached() {
+    hits_misses_and_flush("cache-counts", false);
+}
+
+#[test]
+fn over_a_unix_socket_hits_and_misses_are_counted_and_flush_cache_empties_memcached() {
+    hits_misses_and_flush("cache-counts-unix", true);
+}
+
+/// The script: a write fills the cache, a read hits, an absent name misses, `flush-cache`
+/// empties memcached (and says which), then a miss reads the store and fills the cache again.
+fn hits_misses_and_flush(tag: &str, unix: bool) {
+    let (mc, _dir) = memcached(tag, unix);
+    let svc = service(&format!("{tag}-svc"), &mc, &[]);
     assert_eq!(
         post_form(&svc.url("/contacts"), "Anna", "111 222").status,
         200
@@ -54,6 +76,14 @@ fn hits_and_misses_are_counted_and_flush_cache_empties_memcached() {
 
     let out = flush(&mc.url());
     assert!(out.status.success(), "{out:?}");
+    let at = match &mc.socket {
+        Some(socket) => socket.display().to_string(),
+        None => format!("127.0.0.1:{}", mc.port),
+    };
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("flushed memcached {at}\n")
+    );
     assert_eq!(number_of(&svc, "Anna"), "111222", "a miss reads the store");
     assert_eq!(number_of(&svc, "Anna"), "111222", "and fills the cache");
     assert_eq!(metric(&svc, "phonebook_cache_hits_total"), 2);
@@ -81,13 +111,20 @@ fn entries_expire_after_the_ttl() {
     let mc = Memcached::start();
     let dir = temp_dir("cache-ttl-config");
     let config = dir.join("phonebook.toml");
-    std::fs::write(&config, "[cache]\nttl_secs = 2\n").unwrap();
+    std::fs::write(&config, "[cache]\nttl_secs = 4\n").unwrap();
     let svc = service("cache-ttl", &mc, &["--config", config.to_str().unwrap()]);
     post_form(&svc.url("/contacts"), "Bo", "12345");
-    // memcached's clock ticks once a second: an entry set for 2 s lives between 1 and 2 s.
+    let written = Instant::now();
+    // memcached's clock ticks once a second: an entry set for 4 s lives between 3 and 4 s.
     assert_eq!(number_of(&svc, "Bo"), "12345");
     assert_eq!(metric(&svc, "phonebook_cache_hits_total"), 1);
-    thread::sleep(Duration::from_millis(3_000));
+    let first_read = written.elapsed();
+    assert!(
+        first_read < Duration::from_secs(3),
+        "read too late to hit: {first_read:?}"
+    );
+    // Time is what is tested here: wait past the TTL, with a margin of 2 s.
+    thread::sleep(Duration::from_secs(6) - first_read);
     assert_eq!(number_of(&svc, "Bo"), "12345");
     assert_eq!(metric(&svc, "phonebook_cache_misses_total"), 1, "expired");
     assert_eq!(number_of(&svc, "Bo"), "12345");
@@ -154,10 +191,22 @@ fn every_kind_of_valid_name_is_cached() {
 }
 
 #[test]
-fn killing_memcached_under_load_fails_no_request_and_a_restart_brings_hits_back() {
-    let mut mc = Memcached::start();
+fn over_tcp_killing_memcached_under_load_fails_no_request_and_a_restart_brings_hits_back() {
+    outage_under_load("cache-kill", false);
+}
+
+#[test]
+fn over_a_unix_socket_that_disappears_under_load_no_request_fails_and_a_new_one_brings_hits_back() {
+    outage_under_load("cache-kill-unix", true);
+}
+
+/// The script: four clients read while memcached is killed (its socket removed, on a Unix
+/// socket); not one request fails, the outage is counted and warned about at most once per
+/// 10 s, and a memcached started at the same address brings hits back.
+fn outage_under_load(tag: &str, unix: bool) {
+    let (mut mc, _dir) = memcached(tag, unix);
     let svc = service(
-        "cache-kill",
+        &format!("{tag}-svc"),
         &mc,
         &["--mode", "production", "--threads", "4"],
     );
@@ -188,11 +237,13 @@ fn killing_memcached_under_load_fails_no_request_and_a_restart_brings_hits_back(
             })
         })
         .collect();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while done.load(Ordering::SeqCst) < 300 && Instant::now() < deadline {
-        thread::sleep(Duration::from_millis(2));
-    }
+    wait_until(Duration::from_secs(30), "300 requests done", || {
+        done.load(Ordering::SeqCst) >= 300
+    });
     mc.kill();
+    if let Some(socket) = &mc.socket {
+        std::fs::remove_file(socket).unwrap();
+    }
     let killed_at = Instant::now();
     for client in clients {
         client.join().unwrap();
@@ -210,17 +261,11 @@ fn killing_memcached_under_load_fails_no_request_and_a_restart_brings_hits_back(
         "and memcached skipped"
     );
 
-    let restarted = Memcached::start_on(mc.port).expect("memcached restarts on its port");
-    let hits = metric(&svc, "phonebook_cache_hits_total");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while metric(&svc, "phonebook_cache_hits_total") == hits && Instant::now() < deadline {
-        assert_eq!(number_of(&svc, "Load 1"), "2001");
-        thread::sleep(Duration::from_millis(50));
-    }
-    assert!(
-        metric(&svc, "phonebook_cache_hits_total") > hits,
-        "hits resumed"
-    );
+    let restarted = match &mc.socket {
+        Some(socket) => Memcached::start_unix(socket),
+        None => Memcached::start_on(mc.port).expect("memcached restarts on its port"),
+    };
+    hits_resume(&svc, "Load 1", "2001");
     // At most one warning per 10 s, however many requests met the outage.
     let log = svc.log.lock().unwrap().clone();
     let warnings = log.matches("answering from the store").count() as u64;
@@ -230,6 +275,15 @@ fn killing_memcached_under_load_fails_no_request_and_a_restart_brings_hits_back(
     );
     assert!(log.contains("answers again"), "{log}");
     drop(restarted);
+}
+
+/// Reads `name` (always `number`) until the cache counts a hit again, for at most 10 s.
+fn hits_resume(svc: &Service, name: &str, number: &str) {
+    let hits = metric(svc, "phonebook_cache_hits_total");
+    wait_until(Duration::from_secs(10), "hits resumed", || {
+        assert_eq!(number_of(svc, name), number);
+        metric(svc, "phonebook_cache_hits_total") > hits
+    });
 }
 
 #[test]
@@ -251,16 +305,7 @@ fn a_hung_memcached_delays_but_never_fails_requests() {
     }
     assert!(metric(&svc, "phonebook_cache_errors_total") >= 1);
     mc.signal("-CONT");
-    let hits = metric(&svc, "phonebook_cache_hits_total");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while metric(&svc, "phonebook_cache_hits_total") == hits && Instant::now() < deadline {
-        assert_eq!(number_of(&svc, "Di"), "98765");
-        thread::sleep(Duration::from_millis(50));
-    }
-    assert!(
-        metric(&svc, "phonebook_cache_hits_total") > hits,
-        "hits resumed"
-    );
+    hits_resume(&svc, "Di", "98765");
 }
 
 #[test]

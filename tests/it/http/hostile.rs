@@ -6,6 +6,8 @@ use crate::support::*;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A tiny deterministic generator (SplitMix64), so a failing request can be reproduced.
@@ -298,21 +300,27 @@ fn slow_and_half_closed_clients_cannot_hold_the_server() {
     let config = test_config(&dir);
     let svc = Service::start(&["--config", &config, "--store", &embedded_arg(&dir)]);
     // Slowloris: more slow clients than the debug mode's single worker, each trickling a header.
+    let trickling = Arc::new(AtomicUsize::new(0));
     let slow: Vec<_> = (0..8)
         .map(|_| {
-            let addr = svc.addr.clone();
+            let (addr, trickling) = (svc.addr.clone(), trickling.clone());
             std::thread::spawn(move || {
                 let mut s = TcpStream::connect(&addr).unwrap();
                 s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
                 let started = Instant::now();
-                for b in b"GET /contacts/x HTTP/1.1\r\nX-Slow: "
+                for (i, b) in b"GET /contacts/x HTTP/1.1\r\nX-Slow: "
                     .iter()
                     .cycle()
                     .take(40)
+                    .enumerate()
                 {
                     if s.write_all(&[*b]).is_err() {
                         break;
                     }
+                    if i == 0 {
+                        trickling.fetch_add(1, Ordering::SeqCst);
+                    }
+                    // The client's pace, which is what this test is about.
                     std::thread::sleep(Duration::from_millis(100));
                 }
                 let mut answer = String::new();
@@ -321,7 +329,9 @@ fn slow_and_half_closed_clients_cannot_hold_the_server() {
             })
         })
         .collect();
-    std::thread::sleep(Duration::from_millis(300));
+    wait_until(Duration::from_secs(10), "8 slow clients trickling", || {
+        trickling.load(Ordering::SeqCst) == 8
+    });
     let quick = Instant::now();
     assert_eq!(
         post_form(&svc.url("/contacts"), "Fast", "12345").status,
@@ -355,16 +365,15 @@ fn connections_over_the_limit_are_refused_and_the_rest_served() {
     let idle: Vec<TcpStream> = (0..64)
         .map(|_| TcpStream::connect(&svc.addr).unwrap())
         .collect();
-    std::thread::sleep(Duration::from_millis(200));
+    // Each connection is counted as it is accepted, in order: the next one is over the limit.
     let answer = raw(&svc.addr, b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
     assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
     assert!(answer.contains("too many connections"));
     drop(idle);
-    std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(
-        get(&svc.url("/healthz")).status,
-        200,
-        "served again once they closed"
+    wait_until(
+        Duration::from_secs(10),
+        "served again once they closed",
+        || get(&svc.url("/healthz")).status == 200,
     );
 }
 

@@ -2,8 +2,8 @@
 //! the same message codes, fields, statuses and headers (vclocks, tags and times differ by
 //! nature). This keeps the stand-in honest, so the other Riak tests mean something.
 
-use crate::riak_support::{captures, hex, proto_fields};
 use crate::support::raw;
+use crate::support::riak::{captures, hex, proto_fields};
 use phonebook::store::riak::wire::ObjectResp;
 use phonebook::store::riak::wire::{code, Content, PutReq};
 use phonebook::store::riak::wire::{frame, read_frame};

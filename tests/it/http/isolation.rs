@@ -2,7 +2,7 @@
 //! waiting is bounded (503 with `Retry-After`), requests of clients that left are skipped, and
 //! the open-file limit holds `max_connections`. Every loop is bounded in count and time.
 
-use crate::http_support::*;
+use crate::support::http::*;
 use crate::support::*;
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -24,15 +24,17 @@ fn hogs(svc: &Service, count: usize) -> Vec<TcpStream> {
         .collect()
 }
 
-/// How long `GET /healthz` takes on a new connection, as the worst of five.
+/// How long `GET /healthz` takes on a new connection, as the worst of five. The client keeps
+/// its writing half open: one that half-closes while its request waits its turn is taken for a
+/// client that hung up, and rightly gets no answer.
 fn worst_health(svc: &Service) -> Duration {
     (0..5)
         .map(|_| {
             let started = Instant::now();
-            let answer = raw(&svc.addr, b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
+            let answer = ask(&svc.addr, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
+            let took = started.elapsed();
             assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-            std::thread::sleep(Duration::from_millis(100));
-            started.elapsed() - Duration::from_millis(100)
+            took
         })
         .max()
         .unwrap()
@@ -44,8 +46,8 @@ fn clients_that_never_read_hold_no_worker() {
     // write to a client that did not read, for the write timeout (then 5 s) per answer.
     // The defaults: a write timeout of 5 s (the read timeout's, before).
     let svc = service_with("hogs", "", None);
+    // Each hog's write has timed out: the server stopped reading it, its answers backed up.
     let _hogs = hogs(&svc, 4);
-    std::thread::sleep(Duration::from_millis(300));
     let worst = worst_health(&svc);
     assert!(worst < Duration::from_secs(2), "healthz took {worst:?}");
 }
@@ -58,35 +60,48 @@ fn a_full_queue_is_shed_at_once_with_retry_after() {
         "max_queued = 1\nqueue_timeout_ms = 10000",
         Some(&store.url),
     );
-    // One request runs (1.5 s), one waits: the queue is full.
-    let busy: Vec<_> = (0..2)
-        .map(|_| {
+    // One request runs (1.5 s in the store)...
+    let addr = svc.addr.clone();
+    let running = std::thread::spawn(move || {
+        let answer = ask(&addr, "GET /contacts/A HTTP/1.1\r\nHost: t\r\n\r\n");
+        (answer, Instant::now())
+    });
+    wait_until(
+        Duration::from_secs(10),
+        "the first request in the store",
+        || store.fetches() == 1,
+    );
+    // ...and two more arrive: whichever comes second finds the one-place queue full.
+    let late: Vec<_> = ["B", "C"]
+        .map(|name| {
             let addr = svc.addr.clone();
-            let handle = std::thread::spawn(move || {
-                ask(&addr, "GET /contacts/A HTTP/1.1\r\nHost: t\r\n\r\n")
-            });
-            std::thread::sleep(Duration::from_millis(150));
-            handle
+            std::thread::spawn(move || {
+                let started = Instant::now();
+                let request = format!("GET /contacts/{name} HTTP/1.1\r\nHost: t\r\n\r\n");
+                let answer = ask(&addr, &request);
+                (answer, started.elapsed(), Instant::now())
+            })
         })
+        .into_iter()
+        .map(|handle| handle.join().unwrap())
         .collect();
-    let started = Instant::now();
-    let answer = ask(&svc.addr, "GET /contacts/B HTTP/1.1\r\nHost: t\r\n\r\n");
-    let took = started.elapsed();
-    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    let (running, ended) = running.join().unwrap();
+    assert!(running.starts_with("HTTP/1.1 404"), "{running}");
+    let (shed, queued): (Vec<_>, Vec<_>) = late
+        .into_iter()
+        .partition(|(answer, _, _)| answer.starts_with("HTTP/1.1 503"));
+    assert_eq!((shed.len(), queued.len()), (1, 1), "{shed:?} {queued:?}");
+    let (answer, took, at) = &shed[0];
     assert!(
         answer.contains("Retry-After: 1\r\n") && answer.contains("server busy"),
         "{answer}"
     );
+    assert!(*at < ended, "before the running one ends");
+    assert!(took < &Duration::from_millis(1000), "at once: {took:?}");
     assert!(
-        took < Duration::from_millis(1000),
-        "before the running one ends: {took:?}"
+        queued[0].0.starts_with("HTTP/1.1 404"),
+        "the queued one is served"
     );
-    for handle in busy {
-        assert!(
-            handle.join().unwrap().starts_with("HTTP/1.1 404"),
-            "the queued ones are served"
-        );
-    }
 }
 
 #[test]
@@ -96,7 +111,11 @@ fn a_request_that_waits_past_the_queue_timeout_gets_503() {
     let addr = svc.addr.clone();
     let running =
         std::thread::spawn(move || ask(&addr, "GET /contacts/A HTTP/1.1\r\nHost: t\r\n\r\n"));
-    std::thread::sleep(Duration::from_millis(200));
+    wait_until(
+        Duration::from_secs(10),
+        "the first request in the store",
+        || store.fetches() == 1,
+    );
     let answer = ask(&svc.addr, "GET /contacts/B HTTP/1.1\r\nHost: t\r\n\r\n");
     assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
     assert!(answer.contains("Retry-After: 1\r\n"), "{answer}");
@@ -119,7 +138,11 @@ fn requests_of_clients_that_hung_up_are_skipped() {
             .write_all(b"GET /contacts/Gone HTTP/1.1\r\nHost: t\r\n\r\n")
             .unwrap();
     }
-    std::thread::sleep(Duration::from_millis(100));
+    wait_until(
+        Duration::from_secs(10),
+        "the first request in the store",
+        || store.fetches() >= 1,
+    );
     let started = Instant::now();
     let answer = ask(&svc.addr, "GET /contacts/Here HTTP/1.1\r\nHost: t\r\n\r\n");
     assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
@@ -154,10 +177,9 @@ fn start_limited(ulimit: &str, server: &str) -> (std::process::Child, TempDir) {
 #[test]
 fn max_connections_the_open_file_limit_cannot_hold_stops_start_up() {
     let (mut child, _dir) = start_limited("ulimit -n 256", "max_connections = 1000");
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() && started.elapsed() < Duration::from_secs(10) {
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_until(Duration::from_secs(10), "phonebook to exit", || {
+        child.try_wait().unwrap().is_some()
+    });
     let _ = child.kill();
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -198,12 +220,13 @@ fn the_soft_open_file_limit_is_raised_so_the_connection_limit_answers_503() {
     let idle: Vec<TcpStream> = (0..300)
         .map_while(|i| {
             if i % 50 == 49 {
+                // Pacing, not a wait on the service: nothing is asserted about this pause.
                 std::thread::sleep(Duration::from_millis(100));
             }
             TcpStream::connect_timeout(&to, Duration::from_secs(3)).ok()
         })
         .collect();
-    std::thread::sleep(Duration::from_millis(300));
+    // Connections are accepted in order and counted as they are: the next one is over the limit.
     let answer = match TcpStream::connect_timeout(&to, Duration::from_secs(1)) {
         Ok(_) => raw(&addr, b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"),
         Err(e) => e.to_string(),

@@ -7,18 +7,17 @@
 //! loudly, so the tests can never drift from what is deployed. HAProxy must be installed
 //! (`tools/test-deps.sh` installs Debian's package).
 
-use crate::memcached::free_port;
-use crate::support::{temp_dir, TempDir};
+use crate::support::memcached::free_port;
+use crate::support::{poll, temp_dir, wait_until, TempDir};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The balancer's configuration as deployed.
-pub const DEPLOYED: &str = include_str!("../../deploy/haproxy.cfg");
+pub const DEPLOYED: &str = include_str!("../../../deploy/haproxy.cfg");
 
 /// An HAProxy process in front of the given servers; killed on drop.
 pub struct Haproxy {
@@ -69,17 +68,14 @@ impl Haproxy {
 
     /// Whether the frontend listens (false: HAProxy exited, e.g. its port was taken).
     fn wait_listening(&mut self) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if TcpStream::connect(&self.addr).is_ok() && UnixStream::connect(&self.stats).is_ok() {
-                return true;
-            }
-            if self.child.try_wait().unwrap().is_some() {
-                return false;
-            }
-            thread::sleep(Duration::from_millis(20));
-        }
-        panic!("haproxy did not listen within 10 s");
+        let (mut listening, mut exited) = (false, false);
+        wait_until(Duration::from_secs(10), "haproxy listening", || {
+            listening =
+                TcpStream::connect(&self.addr).is_ok() && UnixStream::connect(&self.stats).is_ok();
+            exited = !listening && self.child.try_wait().unwrap().is_some();
+            listening || exited
+        });
+        listening
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -106,15 +102,12 @@ impl Haproxy {
 
     /// Polls the stats until `done` holds (panics after `limit`).
     pub fn wait_until(&self, limit: Duration, done: impl Fn(&[ServerStat]) -> bool) {
-        let deadline = Instant::now() + limit;
-        loop {
-            let servers = self.servers();
-            if done(&servers) {
-                return;
-            }
-            assert!(Instant::now() < deadline, "haproxy servers: {servers:?}");
-            thread::sleep(Duration::from_millis(10));
-        }
+        let mut servers = Vec::new();
+        let held = poll(limit, || {
+            servers = self.servers();
+            done(&servers)
+        });
+        assert!(held, "haproxy servers: {servers:?}");
     }
 }
 

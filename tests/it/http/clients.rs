@@ -2,10 +2,10 @@
 //! targets) and ApacheBench with keep-alive (HTTP/1.0 keep-alive, which must be announced).
 //! Both are installed by `tools/test-deps.sh`.
 
-use crate::http_support::*;
+use crate::support::http::*;
 use crate::support::*;
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Runs a client, killed if it has not finished within `limit`.
 fn run_bounded(command: &mut Command, limit: Duration) -> Output {
@@ -14,10 +14,7 @@ fn run_bounded(command: &mut Command, limit: Duration) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("{command:?}: {e} (install it with tools/test-deps.sh)"));
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() && started.elapsed() < limit {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    poll(limit, || child.try_wait().unwrap().is_some());
     let _ = child.kill();
     child.wait_with_output().unwrap()
 }

@@ -1,7 +1,7 @@
 //! The service on stand-in Riak nodes, through each API: round trips, the data layout other
 //! Riak clients see, overwrites without siblings, not found, error answers and listing.
 
-use crate::riak_support::*;
+use crate::support::riak::*;
 use crate::support::{metric, temp_dir, Service};
 use riak_standin::{Standin, StandinOptions};
 

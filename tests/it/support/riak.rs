@@ -175,8 +175,14 @@ pub fn riak_service_with(
     let addrs: Vec<String> = nodes.iter().map(|n| addr_of(n, api)).collect();
     let dir = temp_dir(&format!("riak-{tag}-{api}"));
     let config = dir.join("phonebook.toml");
+    // `store` may set its own timeout (a test under load that does not test the timeout).
+    let timeout = if store.contains("timeout_ms") {
+        ""
+    } else {
+        "timeout_ms = 300\n"
+    };
     let text = format!(
-        "[server]\nmode = \"{mode}\"\nthreads = 4\n\n[store]\nurl = \"{api}://{}\"\ntimeout_ms = 300\n{store}",
+        "[server]\nmode = \"{mode}\"\nthreads = 4\n\n[store]\nurl = \"{api}://{}\"\n{timeout}{store}",
         addrs.join(",")
     );
     std::fs::write(&config, text).unwrap();
@@ -273,14 +279,7 @@ pub fn states(store: &Riak) -> Vec<String> {
 
 /// Waits (up to `limit`) until every node of the store is up; true when they are.
 pub fn all_up(store: &Riak, limit: Duration) -> bool {
-    let start = std::time::Instant::now();
-    while start.elapsed() < limit {
-        if states(store).iter().all(|s| s == "up") {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    false
+    crate::support::poll(limit, || states(store).iter().all(|s| s == "up"))
 }
 
 /// A contact for test number `i`.

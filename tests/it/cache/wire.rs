@@ -1,8 +1,7 @@
-//! How the service reaches memcached: over a Unix socket (a real memcached started with `-s`
-//! in the test's folder), and within one deadline per operation (a fake server on loopback
-//! that trickles its answer a byte at a time).
+//! How the service reaches memcached: a Unix socket URL it cannot use stops start-up, and one
+//! deadline bounds each operation (a fake server on loopback trickles its answer a byte at a
+//! time). The cache's behaviour over a Unix socket is `aside.rs`'s script.
 
-use crate::memcached::Memcached;
 use crate::support::*;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
@@ -33,60 +32,6 @@ fn service(tag: &str, cache: &str, extra: &[&str]) -> Service {
 }
 
 #[test]
-fn over_a_unix_socket_the_cache_hits_misses_and_flushes() {
-    let dir = temp_dir("mc-unix");
-    let mc = Memcached::start_unix(&dir.join("memcached.sock"));
-    let svc = service("mc-unix-svc", &mc.url(), &[]);
-    assert_eq!(post_form(&svc.url("/contacts"), "Uma", "0401").status, 200);
-    assert_eq!(number_of(&svc, "Uma"), "0401", "the write filled the cache");
-    assert_eq!(get(&svc.url("/contacts/Nobody")).status, 404);
-    assert_eq!(metric(&svc, "phonebook_cache_hits_total"), 1);
-    assert_eq!(metric(&svc, "phonebook_cache_misses_total"), 1);
-
-    let out = phonebook(&["flush-cache", "--cache", &mc.url()]);
-    assert!(out.status.success(), "{out:?}");
-    let socket = mc.socket.as_ref().unwrap().display().to_string();
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        format!("flushed memcached {socket}\n")
-    );
-    assert_eq!(number_of(&svc, "Uma"), "0401", "a miss reads the store");
-    assert_eq!(number_of(&svc, "Uma"), "0401", "and fills the cache");
-    assert_eq!(metric(&svc, "phonebook_cache_hits_total"), 2);
-    assert_eq!(metric(&svc, "phonebook_cache_misses_total"), 2);
-    assert_eq!(metric(&svc, "phonebook_cache_errors_total"), 0);
-}
-
-#[test]
-fn a_socket_that_disappears_fails_no_request_and_a_new_one_brings_hits_back() {
-    let dir = temp_dir("mc-unix-gone");
-    let path = dir.join("memcached.sock");
-    let mut mc = Memcached::start_unix(&path);
-    let svc = service("mc-unix-gone-svc", &mc.url(), &[]);
-    post_form(&svc.url("/contacts"), "Vik", "0402");
-    assert_eq!(number_of(&svc, "Vik"), "0402");
-    mc.kill();
-    std::fs::remove_file(&path).unwrap();
-    for _ in 0..20 {
-        assert_eq!(number_of(&svc, "Vik"), "0402", "answered from the store");
-    }
-    assert!(metric(&svc, "phonebook_cache_errors_total") >= 1);
-    assert!(metric(&svc, "phonebook_cache_skipped_total") >= 1);
-
-    let _mc = Memcached::start_unix(&path);
-    let hits = metric(&svc, "phonebook_cache_hits_total");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while metric(&svc, "phonebook_cache_hits_total") == hits && Instant::now() < deadline {
-        assert_eq!(number_of(&svc, "Vik"), "0402");
-        thread::sleep(Duration::from_millis(50));
-    }
-    assert!(
-        metric(&svc, "phonebook_cache_hits_total") > hits,
-        "hits resumed"
-    );
-}
-
-#[test]
 fn a_bad_unix_cache_url_stops_start_up_with_a_clear_message() {
     for url in ["memcache+unix://run/memcached.sock", "memcache+unix://"] {
         let out = phonebook(&["--cache", url, "--listen", "127.0.0.1:0"]);
@@ -112,8 +57,9 @@ fn a_server_trickling_its_answer_cannot_hold_a_get_past_the_cache_timeout() {
     // operation 23 s (the client below gives up after 10 s).
     let svc = service("mc-trickle", &format!("memcache://{addr}"), &[]);
     assert_eq!(post_form(&svc.url("/contacts"), "Tr", "0403").status, 200);
-    // The write's `set` timed out; the server is skipped for a second, then tried again.
-    thread::sleep(Duration::from_millis(1_500));
+    // The write's `set` timed out; the server is skipped for a second, then tried again. Time
+    // is what is tested: the sleep outlasts the skip, whatever the load.
+    thread::sleep(Duration::from_millis(2_000));
     let errors = metric(&svc, "phonebook_cache_errors_total");
     assert_eq!(errors, 1, "the write's set");
     let start = Instant::now();
@@ -125,21 +71,14 @@ fn a_server_trickling_its_answer_cannot_hold_a_get_past_the_cache_timeout() {
 }
 
 /// A fake memcached on loopback that answers every command with [`trickled`], one byte per
-/// `every`. It serves for at most 30 s and stops a connection when the client closes it.
+/// `every`, one connection per thread; it lives as long as the test and stops a connection
+/// when the client closes it.
 fn trickling_server(every: Duration) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap().to_string();
-    listener.set_nonblocking(true).unwrap();
     thread::spawn(move || {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            match listener.accept() {
-                Ok((conn, _)) => {
-                    conn.set_nonblocking(false).unwrap();
-                    thread::spawn(move || trickle(conn, every));
-                }
-                Err(_) => thread::sleep(Duration::from_millis(10)),
-            }
+        for conn in listener.incoming().flatten() {
+            thread::spawn(move || trickle(conn, every));
         }
     });
     addr

@@ -3,7 +3,8 @@
 //! same sibling winner through both APIs, bad siblings skipped, stored names checked, list pages
 //! complete behind skipped keys.
 
-use crate::riak_support::*;
+use crate::support::poll;
+use crate::support::riak::*;
 use phonebook::contact::Contact;
 use phonebook::store::riak::WriteMode;
 use phonebook::store::Store;
@@ -91,6 +92,10 @@ fn bucket_properties_are_read_again_when_a_node_comes_back() {
         assert!(store.put(&person(1)).is_err(), "{api}: the node is away");
         node.resume().unwrap();
         assert!(all_up(&store, Duration::from_secs(20)), "{api}");
+        // The prober marks the node up, then reads the properties: the second step may still
+        // be on its way when the node shows up.
+        let read_again = || store.health().detail["allow_mult"] == true;
+        assert!(poll(Duration::from_secs(20), read_again), "{api}");
         let before = node.served();
         store.put(&person(1)).unwrap();
         assert_eq!(node.served() - before, 2, "{api}: read-first now");

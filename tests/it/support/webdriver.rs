@@ -5,12 +5,13 @@
 //! `chromium-driver`; when they are missing the tests fail and say how to install them, because a
 //! skipped browser test would hide that the pages were never checked.
 
+use crate::support::poll;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -89,18 +90,13 @@ impl Browser {
 
     /// The first element matching a CSS selector, polling for it up to [`WAIT_MS`].
     pub fn find(&self, css: &str) -> Element {
-        let deadline = Instant::now() + Duration::from_millis(WAIT_MS);
-        loop {
-            if let Some(found) = self.find_all(css).into_iter().next() {
-                return found;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no element matches {css:?} on {}",
-                self.url()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let mut found = None;
+        let within = Duration::from_millis(WAIT_MS);
+        poll(within, || {
+            found = self.find_all(css).into_iter().next();
+            found.is_some()
+        });
+        found.unwrap_or_else(|| panic!("no element matches {css:?} on {}", self.url()))
     }
 
     /// Every element matching a CSS selector, now: none is an answer, not a reason to wait.
@@ -129,15 +125,9 @@ impl Browser {
         // chromedriver may answer the click before the navigation starts; the old page's root
         // element going stale is the sign that the new page has replaced it.
         let probe = format!("{}/element/{}/name", self.session, old_root.0);
-        let deadline = Instant::now() + Duration::from_millis(WAIT_MS);
-        while self.request("GET", &probe, Value::Null).0 == 200 {
-            assert!(
-                Instant::now() < deadline,
-                "the click left {} as it was",
-                self.url()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let within = Duration::from_millis(WAIT_MS);
+        let left = poll(within, || self.request("GET", &probe, Value::Null).0 != 200);
+        assert!(left, "the click left {} as it was", self.url());
     }
 
     /// The rendered text of an element, as a user sees it.

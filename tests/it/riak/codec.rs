@@ -2,7 +2,7 @@
 //! every response decodes to what the capture says, every request encodes byte for byte, and the
 //! store puts exactly those bytes on the wire when a replayed node answers with the captures.
 
-use crate::riak_support::{capture_settings, captures, hex, put_fields, replay_server, Exchange};
+use crate::support::riak::{capture_settings, captures, hex, put_fields, replay_server, Exchange};
 use phonebook::store::riak::wire::*;
 use phonebook::store::riak::wire::{self as pbc, empty_frame, frame, read_frame};
 use phonebook::store::riak::{Api, Riak};

@@ -1,7 +1,7 @@
 //! Conformance of the HTTP front to RFC 9110 and RFC 9112: one test per rule, on raw sockets,
 //! each naming the section it checks.
 
-use crate::http_support::*;
+use crate::support::http::*;
 use crate::support::*;
 use std::io::{Read, Write};
 use std::net::Shutdown;
@@ -293,7 +293,6 @@ fn rfc9112_9_6_closing_answers_end_gracefully_not_with_a_reset() {
         let mut sent = first.as_bytes().to_vec();
         sent.extend(std::iter::repeat_n(b'x', 64 * 1024));
         conn.write_all(&sent).unwrap();
-        std::thread::sleep(Duration::from_millis(100));
         let mut answer = Vec::new();
         let end = conn.read_to_end(&mut answer);
         let answer = String::from_utf8_lossy(&answer);
@@ -315,20 +314,26 @@ fn rfc9112_9_6_sigterm_lets_a_body_being_sent_finish() {
     let svc = service_with("stopbody", "read_timeout_ms = 3000", None);
     let mut conn = connect(&svc);
     let body = "name=Late+Body&number=12345";
+    // `Expect: 100-continue`: the interim answer says the server has read the head and waits
+    // for the body, so the stop below finds a request being read.
     let head = format!(
         "POST /contacts HTTP/1.1\r\nHost: t\r\nContent-Type: application/x-www-form-urlencoded\r\n\
-         Content-Length: {}\r\n\r\n",
+         Expect: 100-continue\r\nContent-Length: {}\r\n\r\n",
         body.len()
     );
     conn.write_all(head.as_bytes()).unwrap();
+    let mut interim = [0u8; 25];
+    conn.read_exact(&mut interim).unwrap();
+    assert_eq!(&interim, b"HTTP/1.1 100 Continue\r\n\r\n");
     conn.write_all(&body.as_bytes()[..10]).unwrap();
-    std::thread::sleep(Duration::from_millis(200));
     let pid = svc.child.id().to_string();
     std::process::Command::new("kill")
         .args(["-TERM", &pid])
         .status()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    wait_until(Duration::from_secs(10), "the service stopping", || {
+        stopping(&svc)
+    });
     conn.write_all(&body.as_bytes()[10..]).unwrap();
     let (answer, reply) = read_answer(&mut conn).expect("an answer");
     assert_eq!(status_of(&answer), 200, "{answer}{reply}");
@@ -339,6 +344,19 @@ fn rfc9112_9_6_sigterm_lets_a_body_being_sent_finish() {
     let started = Instant::now();
     assert!(svc.terminate().success());
     assert!(started.elapsed() < Duration::from_secs(5), "then it exits");
+}
+
+/// Whether the service has begun to stop: a new connection's request is answered with
+/// `Connection: close`, or (the accept loop over) not at all.
+fn stopping(svc: &Service) -> bool {
+    let mut probe = connect(svc);
+    probe
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    match exchange(&mut probe, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n") {
+        Some((head, _)) => head.contains("Connection: close\r\n"),
+        None => true,
+    }
 }
 
 /// A malformed query string is named as the query, not the body (RFC 9110 §15.5.1: the 400

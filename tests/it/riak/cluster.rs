@@ -3,7 +3,7 @@
 //! "not found" for contacts that exist, as the recorded cluster did, and only for contacts with
 //! two of their three replicas on the stopped node.
 
-use crate::riak_support::*;
+use crate::support::riak::*;
 use riak_standin::{RingOptions, Standin, StandinCluster, StandinOptions};
 
 #[test]

@@ -5,8 +5,8 @@
 //! probes until it serves a get. The same run with `notfound_ok = true` shows the false 404s
 //! the default prevents, so the test can tell the two apart. Every loop is bounded.
 
-use crate::riak_support::*;
-use crate::support::Service;
+use crate::support::riak::*;
+use crate::support::{poll, wait_until, Service};
 use riak_standin::{Standin, StandinOptions};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -81,16 +81,23 @@ fn load(svc: &Service, stop: &AtomicBool, tally: &Tally) {
 }
 
 /// Restarts `node` while the load runs; returns once it serves again and has settled.
-fn restart(node: &Standin, svc: &Service, stop: &AtomicBool) {
-    std::thread::sleep(Duration::from_millis(300));
+fn restart(node: &Standin, svc: &Service, stop: &AtomicBool, tally: &Tally) {
+    let requests = || tally.requests.load(Ordering::SeqCst);
+    wait_until(Duration::from_secs(30), "the load running", || {
+        requests() >= 50
+    });
     node.stop();
-    std::thread::sleep(Duration::from_millis(300));
+    let at_stop = requests();
+    wait_until(
+        Duration::from_secs(30),
+        "requests with the node gone",
+        || requests() >= at_stop + 50,
+    );
     node.resume().unwrap();
-    let start = Instant::now();
-    while node_states(svc) != ["up", "up"] && start.elapsed() < Duration::from_secs(20) {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    std::thread::sleep(Duration::from_millis(1500));
+    poll(Duration::from_secs(20), || node_states(svc) == ["up", "up"]);
+    // The replicas catch up for `settle` after the start-up phase: time is the scenario here,
+    // so the load runs through all of it.
+    std::thread::sleep(options().settle);
     stop.store(true, Ordering::SeqCst);
 }
 
@@ -98,9 +105,14 @@ fn restart(node: &Standin, svc: &Service, stop: &AtomicBool) {
 /// `tag` names the service's folder (tests run at once must not share one).
 fn run(tag: &str, api: &str, store: &str) -> (Tally, Vec<String>) {
     let nodes = cluster(2, options());
-    // Both nodes have passed their first start-up phase before the service starts.
+    // Both nodes have passed their first start-up phase before the service starts. The phase
+    // is a set time from the node's start, so waiting it out cannot race; a probe would count
+    // as a request made to a starting node.
     std::thread::sleep(options().startup);
-    let svc = riak_service_with(tag, api, &[&nodes[0], &nodes[1]], "production", store);
+    // A timeout a loaded machine cannot pass: a slow answer from the node that stays up would
+    // mark it down too, and fail requests this test is not about.
+    let store = format!("timeout_ms = 3000\n{store}");
+    let svc = riak_service_with(tag, api, &[&nodes[0], &nodes[1]], "production", &store);
     let agent = client();
     for i in 0..PEOPLE {
         let (name, number) = (person(i).name, person(i).number);
@@ -114,7 +126,7 @@ fn run(tag: &str, api: &str, store: &str) -> (Tally, Vec<String>) {
     }
     let (stop, tally) = (AtomicBool::new(false), Tally::default());
     std::thread::scope(|s| {
-        s.spawn(|| restart(&nodes[0], &svc, &stop));
+        s.spawn(|| restart(&nodes[0], &svc, &stop, &tally));
         load(&svc, &stop, &tally);
     });
     assert_eq!(node_states(&svc), ["up", "up"], "{api}: back in service");

@@ -4,7 +4,7 @@
 //! HTTP 503) move the request to another node and never mark a node down; final answers are
 //! returned at once without asking another node; strict reads never miss during a restart.
 
-use crate::riak_support::*;
+use crate::support::riak::*;
 use phonebook::store::riak::{WriteMode, RETRY_PAUSE};
 use phonebook::store::Store;
 use riak_standin::{Fault, Standin, StandinOptions};

@@ -2,7 +2,7 @@
 //! a request past the store timeout (PBC and HTTP), and a write that timed out is not sent again
 //! on that node with its old vclock: it is made again on another node, after a fresh read.
 
-use crate::riak_support::*;
+use crate::support::riak::*;
 use phonebook::store::riak::wire::read_frame;
 use phonebook::store::riak::{Settings, WriteMode};
 use phonebook::store::Store;

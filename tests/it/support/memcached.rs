@@ -3,13 +3,13 @@
 //! memcached must be installed (`tools/test-deps.sh` installs it); without it the tests that
 //! start one fail with a message saying so, never pass silently.
 
+use crate::support::wait_until;
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A memcached process on 127.0.0.1 or on a Unix socket; killed on drop.
 pub struct Memcached {
@@ -66,17 +66,13 @@ impl Memcached {
 
     /// This memcached once `ready` holds; `None` if it exits first.
     fn wait_ready(mut self, ready: impl Fn() -> bool) -> Option<Memcached> {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if ready() {
-                return Some(self);
-            }
-            if self.child.try_wait().unwrap().is_some() {
-                return None;
-            }
-            thread::sleep(Duration::from_millis(20));
-        }
-        panic!("memcached did not listen within 5 s");
+        let (mut listening, mut exited) = (false, false);
+        wait_until(Duration::from_secs(5), "memcached listening", || {
+            listening = ready();
+            exited = !listening && self.child.try_wait().unwrap().is_some();
+            listening || exited
+        });
+        listening.then_some(self)
     }
 
     pub fn url(&self) -> String {

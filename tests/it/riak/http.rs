@@ -2,7 +2,7 @@
 //! a replaying node answers with the captured responses, and checks that each request the store
 //! sends has the captured request line, headers and body.
 
-use crate::riak_support::{capture_settings, captures};
+use crate::support::riak::{capture_settings, captures};
 use phonebook::contact::Contact;
 use phonebook::store::riak::{Api, Riak};
 use phonebook::store::Store;

@@ -8,8 +8,8 @@
 //! counted twice, independently: the service's own `phonebook_store_duration_seconds_count
 //! {op="get"}` and the requests the stand-in served.
 
-use crate::memcached::Memcached;
-use crate::riak_support::cluster;
+use crate::support::memcached::Memcached;
+use crate::support::riak::cluster;
 use crate::support::*;
 use phonebook::app::App;
 use phonebook::cache::Cache;
@@ -234,7 +234,9 @@ fn a_read_that_starts_after_a_write_never_joins_a_read_from_before_it() {
         // reader misses, and must read anew rather than join the read from before the write.
         flush_cache(&mc);
         let after = s.spawn(|| app.get("Wes").unwrap());
-        thread::sleep(Duration::from_millis(300));
+        // A fresh read goes through the store at once; one that joined the held read would
+        // wait for the release, so it is released only once `after` ended (or 10 s passed).
+        poll(Duration::from_secs(10), || after.is_finished());
         release.send(()).unwrap();
         assert_eq!(
             after.join().unwrap(),

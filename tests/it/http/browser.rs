@@ -3,8 +3,8 @@
 //! Each test shares one browser session across its steps, and saves a screenshot of every page it
 //! checks into `target/screenshots/`, so a run leaves pictures of what the pages look like.
 
+use crate::support::webdriver::Browser;
 use crate::support::*;
-use crate::webdriver::Browser;
 use std::path::PathBuf;
 
 /// Where the screenshots of a run go: `screenshots/` in the cargo target folder.
