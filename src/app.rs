@@ -4,11 +4,12 @@
 //! store read for concurrent misses, writes to the store then the cache) is in docs/cache.md.
 
 use crate::cache::{Cache, Outcome};
-use crate::contact::{Contact, PageQuery};
+use crate::contact::{Contact, Lookup, PageQuery};
 use crate::error::Error;
 use crate::flight::{Flights, MAX_WAIT};
 use crate::metrics::{CacheEvent, Metrics, StoreOp};
 use crate::store::{Health, Store};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 /// The service's state, shared by all workers.
@@ -18,6 +19,9 @@ pub struct App {
     metrics: Metrics,
     /// Store reads after a cache miss, in flight by name, with their answers.
     flights: Flights<Result<Option<Contact>, Error>>,
+    /// Deletes begun plus deletes finished: a store read during which this moved may hold a
+    /// contact deleted meanwhile, so its answer is neither cached nor served.
+    deletes: AtomicU64,
 }
 
 /// One page of the contact list.
@@ -36,6 +40,7 @@ impl App {
             cache: None,
             metrics: Metrics::default(),
             flights: Flights::new(MAX_WAIT),
+            deletes: AtomicU64::new(0),
         }
     }
 
@@ -46,6 +51,7 @@ impl App {
 
     /// The contact with this validated name: from the cache when it has it, else the store.
     pub fn get(&self, name: &str) -> Result<Contact, Error> {
+        let deletes = self.deletes.load(Ordering::SeqCst);
         let lookup = self.cache.as_ref().map(|cache| cache.get(name));
         let event = match lookup {
             Some(Outcome::Done(Some(contact))) => {
@@ -60,13 +66,14 @@ impl App {
         if let Some(event) = event {
             self.metrics.cache(event);
         }
-        match (&self.cache, event) {
+        let found = match (&self.cache, event) {
             // After a clean miss: read once for all concurrent misses, and fill the cache
             // before the answer is shared, so that later readers hit.
             (Some(cache), Some(CacheEvent::Miss)) => {
                 let read = || {
                     let found = self.read_store(name)?;
-                    if let Some(contact) = &found {
+                    let quiet = self.deletes.load(Ordering::SeqCst) == deletes;
+                    if let Some(contact) = found.as_ref().filter(|_| quiet) {
                         self.count_failure(cache.fill(contact));
                     }
                     Ok(found)
@@ -75,8 +82,48 @@ impl App {
             }
             // Fill only after a clean miss: after a failure the server is being skipped anyway.
             _ => self.read_store(name),
-        }?
-        .ok_or(Error::NotFound)
+        }?;
+        if self.deletes.load(Ordering::SeqCst) != deletes {
+            // A delete ran while this request read (or waited for another's read): that
+            // answer may be from before it. Read again, alone, and cache nothing.
+            return self.read_store(name)?.ok_or(Error::NotFound);
+        }
+        found.ok_or(Error::NotFound)
+    }
+
+    /// The contact a client asked for: by its stored (NFC) name, else by the spelling given,
+    /// under which a contact saved before names were normalized is still kept.
+    pub fn find(&self, lookup: &Lookup) -> Result<Contact, Error> {
+        match (self.get(&lookup.name), &lookup.as_given) {
+            (Err(Error::NotFound), Some(old)) => self.get(old),
+            (result, _) => result,
+        }
+    }
+
+    /// Deletes the contact with this validated name from the store, then from the cache (a
+    /// tombstone that a concurrent fill cannot replace) and from the reads in flight.
+    /// [`Error::NotFound`] when there was none.
+    pub fn delete(&self, name: &str) -> Result<(), Error> {
+        self.deletes.fetch_add(1, Ordering::SeqCst);
+        let existed = self.timed(StoreOp::Delete, || self.store.delete(name));
+        // Even after a failed delete: the store may have applied it before failing.
+        self.flights.forget(name);
+        if let Some(cache) = &self.cache {
+            self.count_failure(cache.forget(name));
+        }
+        self.deletes.fetch_add(1, Ordering::SeqCst);
+        match existed? {
+            true => Ok(()),
+            false => Err(Error::NotFound),
+        }
+    }
+
+    /// Deletes the contact a client named: by its stored name, else by the spelling given.
+    pub fn remove(&self, lookup: &Lookup) -> Result<(), Error> {
+        match (self.delete(&lookup.name), &lookup.as_given) {
+            (Err(Error::NotFound), Some(old)) => self.delete(old),
+            (result, _) => result,
+        }
     }
 
     /// Stores the contact, replacing any older number, then updates the cache.

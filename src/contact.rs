@@ -1,12 +1,20 @@
 //! The contact and the rules its input obeys: a name, a number, and a query for a page of the
 //! list. Every value from a client is validated here, so every path into the service accepts
-//! and rejects exactly the same input.
+//! and rejects exactly the same input. Why each name rule exists: docs/names.md.
 
 use crate::error::Error;
 use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
+use unicode_properties::{GeneralCategory as Gc, UnicodeEmoji, UnicodeGeneralCategory};
+use unicode_segmentation::UnicodeSegmentation;
 
-/// Longest accepted name, in characters (after trimming).
-pub const MAX_NAME_CHARS: usize = 100;
+/// Longest accepted name, in user-perceived characters (grapheme clusters, after trimming).
+pub const MAX_NAME_GRAPHEMES: usize = 100;
+/// Longest accepted name in UTF-8 bytes: a Riak key stays small and its percent-encoded URL
+/// well inside the request-head limit (memcached keys over 250 bytes are hashed in any case).
+pub const MAX_NAME_BYTES: usize = 400;
+/// Most combining marks in a row on one character (more stack over the rows around).
+pub const MAX_MARKS: usize = 4;
 /// Fewest and most digits a number may have (the ITU E.164 maximum is 15).
 pub const MIN_DIGITS: usize = 3;
 pub const MAX_DIGITS: usize = 15;
@@ -37,30 +45,167 @@ impl Contact {
     }
 }
 
-/// Trims a name and checks it: 1 to 100 characters, no control characters, no `/`.
-///
-/// `/` is refused because the name is the last segment of `/contacts/{name}`; a name holding one
-/// could be stored but never read back through a plain URL.
-pub fn parse_name(raw: &str) -> Result<String, Error> {
-    let name = raw.trim();
-    let chars = name.chars().count();
-    if chars == 0 {
-        return Err(Error::BadInput("name: must not be empty".into()));
+/// A name a client asked for: its stored form, and the spelling as given when that differs
+/// (a contact saved before names were normalized is still found by it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lookup {
+    pub name: String,
+    pub as_given: Option<String>,
+}
+
+impl Lookup {
+    /// Validates a name to read or delete (the same rules as [`parse_name`]).
+    pub fn parse(raw: &str) -> Result<Lookup, Error> {
+        let name = parse_name(raw)?;
+        let given = raw.trim();
+        let as_given = (given != name).then(|| given.to_string());
+        Ok(Lookup { name, as_given })
     }
-    if chars > MAX_NAME_CHARS {
-        return Err(Error::BadInput(format!(
-            "name: at most {MAX_NAME_CHARS} characters, got {chars}"
+}
+
+fn bad_name(why: impl Into<String>) -> Error {
+    Error::BadInput(format!("name: {}", why.into()))
+}
+
+/// Trims a name, puts it in Unicode NFC with each run of spaces as one U+0020, and checks it:
+/// something visible, at most [`MAX_NAME_GRAPHEMES`] characters and [`MAX_NAME_BYTES`] bytes,
+/// not `.` or `..`, no `/`, and no character that hides, reorders or fakes text. Letter case
+/// is kept: "anna" and "Anna" are two contacts.
+///
+/// `/`, `.` and `..` are refused because the name is the last segment of `/contacts/{name}`:
+/// such a name could be stored but never read back through a plain URL.
+pub fn parse_name(raw: &str) -> Result<String, Error> {
+    let name = spaces_folded(&raw.trim().nfc().collect::<String>());
+    if name.is_empty() {
+        return Err(bad_name("must not be empty"));
+    }
+    let graphemes = name.graphemes(true).count();
+    if graphemes > MAX_NAME_GRAPHEMES {
+        return Err(bad_name(format!(
+            "at most {MAX_NAME_GRAPHEMES} characters, got {graphemes}"
         )));
     }
-    if name.chars().any(char::is_control) {
-        return Err(Error::BadInput(
-            "name: must not contain control characters".into(),
-        ));
+    if name.len() > MAX_NAME_BYTES {
+        return Err(bad_name(format!(
+            "at most {MAX_NAME_BYTES} bytes of UTF-8, got {}",
+            name.len()
+        )));
+    }
+    if name == "." || name == ".." {
+        return Err(bad_name("must not be \".\" or \"..\""));
     }
     if name.contains('/') {
-        return Err(Error::BadInput("name: must not contain '/'".into()));
+        return Err(bad_name("must not contain '/'"));
     }
-    Ok(name.to_string())
+    let chars: Vec<char> = name.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        if let Some(why) = refused(c, chars.get(i.wrapping_sub(1)), chars.get(i + 1)) {
+            return Err(bad_name(format!(
+                "must not contain {why} (U+{:04X})",
+                u32::from(c)
+            )));
+        }
+    }
+    if marks_in_a_row(&chars) > MAX_MARKS {
+        return Err(bad_name(format!(
+            "at most {MAX_MARKS} combining marks on one character"
+        )));
+    }
+    if !chars.iter().any(|&c| visible(c)) {
+        return Err(bad_name("must have a visible character"));
+    }
+    Ok(name)
+}
+
+/// Each run of spaces (a no-break space, an ideographic space...) as one plain space.
+fn spaces_folded(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let space = |c: char| c.general_category() == Gc::SpaceSeparator;
+    for word in name.split(space).filter(|w| !w.is_empty()) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+/// Why a character is refused where it stands (between `before` and `after`), if it is.
+fn refused(c: char, before: Option<&char>, after: Option<&char>) -> Option<&'static str> {
+    let emoji = |c: Option<&char>| c.is_some_and(|&c| !c.is_ascii() && c.is_emoji_char());
+    match c {
+        '\u{202A}'..='\u{202E}'
+        | '\u{2066}'..='\u{2069}'
+        | '\u{200E}'
+        | '\u{200F}'
+        | '\u{061C}' => return Some("a bidirectional control"),
+        // A zero-width joiner joins emoji (a family, a rainbow flag), never letters.
+        '\u{200D}' if (emoji(before) || before == Some(&'\u{FE0F}')) && emoji(after) => {
+            return None
+        }
+        // A zero-width non-joiner between two letters is spelling (Persian, Indic scripts).
+        '\u{200C}'
+            if before.is_some_and(|c| c.is_alphabetic())
+                && after.is_some_and(|c| c.is_alphabetic()) =>
+        {
+            return None
+        }
+        // Tag characters only in an emoji tag sequence (a subdivision flag).
+        '\u{E0020}'..='\u{E007F}' if emoji(before) || before.is_some_and(|&b| is_tag(b)) => {
+            return None
+        }
+        '\u{3164}' | '\u{FFA0}' => return Some("a Hangul filler"),
+        _ => {}
+    }
+    if is_noncharacter(c) {
+        return Some("a noncharacter");
+    }
+    match c.general_category() {
+        Gc::Control => Some("a control character"),
+        Gc::Format => Some("an invisible format character"),
+        Gc::LineSeparator | Gc::ParagraphSeparator => Some("a line or paragraph separator"),
+        Gc::PrivateUse => Some("a private-use character"),
+        Gc::Unassigned => Some("an unassigned code point"),
+        _ => None,
+    }
+}
+
+fn is_tag(c: char) -> bool {
+    matches!(c, '\u{E0020}'..='\u{E007F}')
+}
+
+/// The 66 code points Unicode reserves as never being characters.
+fn is_noncharacter(c: char) -> bool {
+    let c = u32::from(c);
+    (0xFDD0..=0xFDEF).contains(&c) || c & 0xFFFE == 0xFFFE
+}
+
+/// The longest run of combining marks (nonspacing or enclosing) in the name.
+fn marks_in_a_row(chars: &[char]) -> usize {
+    let mut longest = 0;
+    let mut run = 0;
+    for c in chars {
+        let mark = matches!(c.general_category(), Gc::NonspacingMark | Gc::EnclosingMark);
+        run = if mark { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    longest
+}
+
+/// Whether a character draws something: not a space, a mark, a format character, or one of
+/// the letters that are blank by design (Hangul fillers) or the blank Braille pattern.
+fn visible(c: char) -> bool {
+    let blank = matches!(
+        c.general_category(),
+        Gc::SpaceSeparator
+            | Gc::NonspacingMark
+            | Gc::EnclosingMark
+            | Gc::Format
+            | Gc::Control
+            | Gc::LineSeparator
+            | Gc::ParagraphSeparator
+    );
+    !blank && !matches!(c, '\u{115F}' | '\u{1160}' | '\u{2800}')
 }
 
 /// Normalizes a number (drops spaces, dashes, dots and parentheses) and checks that what is left
@@ -106,7 +251,8 @@ impl PageQuery {
         after: Option<&str>,
         limit: Option<&str>,
     ) -> Result<PageQuery, Error> {
-        let prefix = prefix.unwrap_or("").trim_start();
+        // The prefix in the form names are stored in, so any spelling of it finds them.
+        let prefix: String = prefix.unwrap_or("").trim_start().nfc().collect();
         let after = after.filter(|a| !a.is_empty());
         let limit = match limit {
             None | Some("") => DEFAULT_PAGE,
@@ -118,14 +264,14 @@ impl PageQuery {
                     Error::BadInput(format!("limit: a whole number from 1 to {MAX_PAGE}"))
                 })?,
         };
-        if prefix.chars().count() > MAX_NAME_CHARS {
+        if prefix.len() > MAX_NAME_BYTES {
             return Err(Error::BadInput("prefix: too long".into()));
         }
-        if after.is_some_and(|a| a.chars().count() > MAX_NAME_CHARS) {
+        if after.is_some_and(|a| a.len() > MAX_NAME_BYTES) {
             return Err(Error::BadInput("after: too long".into()));
         }
         Ok(PageQuery {
-            prefix: prefix.to_string(),
+            prefix,
             after: after.map(str::to_string),
             limit,
         })
@@ -136,6 +282,11 @@ impl PageQuery {
 mod tests {
     use super::*;
 
+    /// The reason `parse_name` gives for refusing `raw`.
+    fn refusal(raw: &str) -> String {
+        parse_name(raw).unwrap_err().to_string()
+    }
+
     #[test]
     fn names_are_trimmed_and_checked() {
         assert_eq!(parse_name("  Åsa Öberg ").unwrap(), "Åsa Öberg");
@@ -144,6 +295,242 @@ mod tests {
         assert!(parse_name("tab\there").is_err());
         assert!(parse_name(&"é".repeat(100)).is_ok());
         assert!(parse_name(&"é".repeat(101)).is_err());
+    }
+
+    #[test]
+    fn every_spelling_of_a_name_is_stored_in_nfc() {
+        let nfc = "\u{C5}sa";
+        for (spelling, raw) in [
+            ("NFC", nfc),
+            ("NFD: A and U+030A COMBINING RING ABOVE", "A\u{30A}sa"),
+            ("U+212B ANGSTROM SIGN", "\u{212B}sa"),
+        ] {
+            assert_eq!(parse_name(raw).unwrap(), nfc, "{spelling}");
+        }
+        let lookup = Lookup::parse("\u{212B}sa").unwrap();
+        assert_eq!(lookup.name, nfc);
+        assert_eq!(
+            lookup.as_given.as_deref(),
+            Some("\u{212B}sa"),
+            "the old key"
+        );
+        assert_eq!(Lookup::parse(nfc).unwrap().as_given, None);
+    }
+
+    #[test]
+    fn spaces_fold_into_one_and_case_stays() {
+        for (what, raw) in [
+            ("U+00A0 NO-BREAK SPACE", "John\u{A0}Doe"),
+            ("two spaces", "John  Doe"),
+            ("U+3000 IDEOGRAPHIC SPACE", "John\u{3000}Doe"),
+        ] {
+            assert_eq!(parse_name(raw).unwrap(), "John Doe", "{what}");
+        }
+        assert_eq!(parse_name("john doe").unwrap(), "john doe", "case is kept");
+    }
+
+    #[test]
+    fn names_that_hide_reorder_or_fake_text_are_refused() {
+        for (what, raw, why) in [
+            (".", ".", "must not be \".\" or \"..\""),
+            ("..", "..", "must not be \".\" or \"..\""),
+            (
+                "U+202E RIGHT-TO-LEFT OVERRIDE",
+                "Eve\u{202E}",
+                "bidirectional control (U+202E)",
+            ),
+            (
+                "U+202A LEFT-TO-RIGHT EMBEDDING",
+                "\u{202A}Eve",
+                "bidirectional control",
+            ),
+            (
+                "U+2066 LEFT-TO-RIGHT ISOLATE",
+                "Eve\u{2066}x",
+                "bidirectional control (U+2066)",
+            ),
+            (
+                "U+2069 POP DIRECTIONAL ISOLATE",
+                "Eve\u{2069}",
+                "bidirectional control",
+            ),
+            (
+                "U+200E LEFT-TO-RIGHT MARK",
+                "Eve\u{200E}",
+                "bidirectional control",
+            ),
+            (
+                "U+200F RIGHT-TO-LEFT MARK",
+                "John Doe\u{200F}",
+                "bidirectional control",
+            ),
+            (
+                "U+061C ARABIC LETTER MARK",
+                "Eve\u{61C}",
+                "bidirectional control",
+            ),
+            (
+                "U+2028 LINE SEPARATOR",
+                "Eve\u{2028}Bo",
+                "line or paragraph separator",
+            ),
+            (
+                "U+2029 PARAGRAPH SEPARATOR",
+                "Eve\u{2029}Bo",
+                "line or paragraph separator",
+            ),
+            ("U+FFFF", "Eve\u{FFFF}", "a noncharacter (U+FFFF)"),
+            ("U+FDD0", "Eve\u{FDD0}", "a noncharacter"),
+            ("U+10FFFE", "Eve\u{10FFFE}", "a noncharacter"),
+            (
+                "U+E000 private use",
+                "Eve\u{E000}",
+                "a private-use character",
+            ),
+            (
+                "U+F0000 private use",
+                "Eve\u{F0000}",
+                "a private-use character",
+            ),
+            (
+                "U+0378 unassigned",
+                "Eve\u{378}",
+                "an unassigned code point (U+0378)",
+            ),
+            (
+                "U+E0000 unassigned",
+                "Eve\u{E0000}",
+                "an unassigned code point",
+            ),
+            (
+                "U+200B ZERO WIDTH SPACE",
+                "John\u{200B} Doe",
+                "invisible format character (U+200B)",
+            ),
+            (
+                "U+200D between letters",
+                "Jo\u{200D}hn Doe",
+                "invisible format character (U+200D)",
+            ),
+            (
+                "U+200D after an emoji, before a letter",
+                "\u{1F600}\u{200D}a",
+                "(U+200D)",
+            ),
+            (
+                "U+FEFF leading BOM",
+                "\u{FEFF}John Doe",
+                "invisible format character (U+FEFF)",
+            ),
+            (
+                "U+00AD SOFT HYPHEN",
+                "Jo\u{AD}hn",
+                "invisible format character (U+00AD)",
+            ),
+            ("U+200C not between letters", "\u{200C}Eve", "(U+200C)"),
+            (
+                "U+3164 HANGUL FILLER alone",
+                "\u{3164}",
+                "a Hangul filler (U+3164)",
+            ),
+            (
+                "U+FFA0 HALFWIDTH HANGUL FILLER",
+                "Eve\u{FFA0}",
+                "a Hangul filler",
+            ),
+            (
+                "U+200B U+200D only",
+                "\u{200B}\u{200D}",
+                "invisible format character",
+            ),
+            (
+                "U+2800 BRAILLE PATTERN BLANK only",
+                "\u{2800}",
+                "must have a visible character",
+            ),
+            (
+                "U+115F HANGUL CHOSEONG FILLER only",
+                "\u{115F}",
+                "must have a visible character",
+            ),
+            (
+                "combining marks only",
+                "\u{301}\u{302}",
+                "must have a visible character",
+            ),
+            (
+                "e and 99 accents",
+                &format!("e{}", "\u{301}".repeat(99)),
+                "at most 4 combining marks",
+            ),
+            ("a tab", "tab\there", "a control character"),
+        ] {
+            let err = refusal(raw);
+            assert!(
+                err.starts_with("name: ") && err.contains(why),
+                "{what}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn emoji_sequences_and_scripts_that_need_joiners_are_accepted() {
+        for (what, raw) in [
+            (
+                "family emoji (U+200D between emoji)",
+                "\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}",
+            ),
+            (
+                "rainbow flag (U+FE0F then U+200D)",
+                "\u{1F3F3}\u{FE0F}\u{200D}\u{1F308}",
+            ),
+            (
+                "skin tone then U+200D",
+                "\u{1F469}\u{1F3FD}\u{200D}\u{1F4BB}",
+            ),
+            (
+                "Scotland's flag (tag characters)",
+                "\u{1F3F4}\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}",
+            ),
+            (
+                "Persian with U+200C between letters",
+                "\u{645}\u{6CC}\u{200C}\u{62E}\u{648}\u{627}\u{647}\u{645}",
+            ),
+            ("Vietnamese", "Nguy\u{1EC5}n"),
+            ("e and 4 accents", "e\u{301}\u{302}\u{303}\u{304}"),
+            (
+                "Cyrillic о (confusables are out of scope)",
+                "J\u{43E}hn Doe",
+            ),
+        ] {
+            assert!(parse_name(raw).is_ok(), "{what}: {:?}", parse_name(raw));
+        }
+    }
+
+    #[test]
+    fn length_is_counted_in_graphemes_with_a_byte_cap() {
+        let family = "\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}\u{200D}\u{1F466}";
+        assert!(
+            parse_name(&family.repeat(15)).is_ok(),
+            "15 people, 375 bytes"
+        );
+        assert_eq!(
+            refusal(&family.repeat(17)),
+            "name: at most 400 bytes of UTF-8, got 425"
+        );
+        assert!(
+            parse_name(&"\u{1F600}".repeat(100)).is_ok(),
+            "100 emoji, 400 bytes"
+        );
+        assert_eq!(
+            refusal(&"\u{1F600}".repeat(101)),
+            "name: at most 100 characters, got 101"
+        );
+        assert_eq!(
+            refusal(&"e\u{301}".repeat(101)),
+            "name: at most 100 characters, got 101",
+            "NFC makes each one character"
+        );
     }
 
     #[test]
@@ -183,7 +570,7 @@ mod tests {
             let err = PageQuery::parse(None, None, Some(limit)).unwrap_err();
             assert_eq!(err.to_string(), "limit: a whole number from 1 to 500");
         }
-        let long = "é".repeat(101);
+        let long = "é".repeat(201);
         let err = PageQuery::parse(Some(&long), None, None).unwrap_err();
         assert_eq!(err.to_string(), "prefix: too long");
         let err = PageQuery::parse(None, Some(&long), None).unwrap_err();

@@ -9,10 +9,10 @@ use std::time::Duration;
 pub(crate) const ROUTES: [&str; 7] = [
     "form", "contacts", "contact", "health", "style", "metrics", "none",
 ];
-const METHODS: [&str; 4] = ["GET", "HEAD", "POST", "other"];
+const METHODS: [&str; 5] = ["GET", "HEAD", "POST", "DELETE", "other"];
 /// The statuses phonebook answers with; 0 stands for any other.
-const STATUSES: [u16; 15] = [
-    200, 400, 404, 405, 408, 411, 413, 414, 415, 431, 500, 501, 502, 503, 0,
+const STATUSES: [u16; 16] = [
+    200, 204, 400, 404, 405, 408, 411, 413, 414, 415, 431, 500, 501, 502, 503, 0,
 ];
 /// Upper bounds of the latency buckets: (nanoseconds, the `le` label).
 const BUCKETS: [(u64, &str); 14] = [
@@ -39,8 +39,9 @@ pub(crate) enum StoreOp {
     Put,
     List,
     Health,
+    Delete,
 }
-const STORE_OPS: [&str; 4] = ["get", "put", "list", "health"];
+const STORE_OPS: [&str; 5] = ["get", "put", "list", "health", "delete"];
 
 /// What became of one cache operation.
 #[derive(Debug, Clone, Copy)]

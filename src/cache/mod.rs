@@ -94,6 +94,20 @@ impl Cache {
         self.store("set", contact)
     }
 
+    /// Marks a contact just deleted from the store: its entry is replaced by a tombstone (a
+    /// value no read takes for a contact) for `ttl_secs`, so that a reader's `add` of the old
+    /// value, read from the store just before the delete, finds an entry and stores nothing.
+    pub fn forget(&self, name: &str) -> Outcome<()> {
+        let key = key(name);
+        let set =
+            |conn: &mut memcached::McSocket| conn.store("set", &key, TOMBSTONE, self.ttl_secs);
+        match self.with_conn(&key, set) {
+            Outcome::Done(_) => Outcome::Done(()),
+            Outcome::Failed => Outcome::Failed,
+            Outcome::Skipped => Outcome::Skipped,
+        }
+    }
+
     /// How often a worker waited for a memcached connection, over all servers.
     pub fn pool_waits(&self) -> u64 {
         self.servers.iter().map(|s| s.pool.waits()).sum()
@@ -186,6 +200,9 @@ pub fn flush_all(config: &CacheConfig) -> Result<Vec<String>, Error> {
     }
     Ok(addrs.clone())
 }
+
+/// The value of a deleted contact's entry: not a contact, so a read of it is a miss.
+const TOMBSTONE: &str = "deleted";
 
 /// The cached contact, if the value is one and is for this very name.
 fn decode(name: &str, value: &[u8]) -> Option<Contact> {

@@ -2,6 +2,7 @@
 //!
 //! A request's path through these modules is told in docs/architecture.md.
 
+mod card;
 mod conn;
 mod date;
 mod fds;
@@ -14,6 +15,7 @@ mod response;
 mod routes;
 mod server;
 mod target;
+mod tel;
 
 pub use fds::open_files_needed;
 pub(crate) use server::Server;

@@ -4,6 +4,7 @@
 use crate::app::ContactPage;
 use crate::contact::{self, Contact};
 use crate::error::Error;
+use crate::http::tel;
 use crate::url::{encode_query, encode_segment};
 
 pub(crate) const INDEX: &str = include_str!("../../static/index.html");
@@ -26,9 +27,19 @@ pub(crate) fn escape(text: &str) -> String {
     out
 }
 
+/// A number as a `tel:` link (a tap calls it on a phone) that reads grouped the way its
+/// country writes it; the link keeps the stored number.
+pub(crate) fn tel_link(number: &str) -> String {
+    format!(
+        "<a class=\"number\" href=\"tel:{}\">{}</a>",
+        escape(number),
+        escape(&tel::grouped(number))
+    )
+}
+
 /// Replaces each `{{key}}` in `template` by its value. Values are copied as they are (escape
 /// them first) and never scanned for placeholders themselves; unknown keys stay as written.
-fn render(template: &str, values: &[(&str, &str)]) -> String {
+pub(crate) fn render(template: &str, values: &[(&str, &str)]) -> String {
     let mut out = String::with_capacity(template.len() + 1024);
     let mut rest = template;
     while let Some(start) = rest.find("{{") {
@@ -64,10 +75,10 @@ pub(crate) fn form() -> String {
 /// The form after a save, saying what was stored, with the fields empty for the next one.
 pub(crate) fn saved(contact: &Contact) -> String {
     let message = format!(
-        "<p class=\"saved\" role=\"status\">Saved <strong>{}</strong>, number <span class=\"number\">{}</span>. \
-         <a href=\"/contacts?{}\">Show in the list</a> · <a href=\"/contacts/{}\">As JSON</a></p>",
+        "<p class=\"saved\" role=\"status\">Saved <strong dir=\"auto\">{}</strong>, number {}. \
+         <a href=\"/contacts?{}\">Show in the list</a> · <a href=\"/contacts/{}\">Its page</a></p>",
         escape(&contact.name),
-        escape(&contact.number),
+        tel_link(&contact.number),
         escape(&encode_query(&[("prefix", &contact.name)])),
         escape(&encode_segment(&contact.name)),
     );
@@ -205,11 +216,10 @@ fn rows(contacts: &[Contact]) -> String {
         .iter()
         .map(|c| {
             format!(
-                "<tr><td><a href=\"/contacts/{}\">{}</a></td><td><a href=\"tel:{}\">{}</a></td></tr>\n",
+                "<tr><td><a dir=\"auto\" href=\"/contacts/{}\">{}</a></td><td>{}</td></tr>\n",
                 escape(&encode_segment(&c.name)),
                 escape(&c.name),
-                escape(&c.number),
-                escape(&c.number)
+                tel_link(&c.number)
             )
         })
         .collect()
@@ -224,6 +234,18 @@ mod tests {
         assert_eq!(
             escape("<script>\"x\"&'"),
             "&lt;script&gt;&quot;x&quot;&amp;&#39;"
+        );
+    }
+
+    #[test]
+    fn a_number_links_to_itself_and_reads_grouped() {
+        assert_eq!(
+            tel_link("+358408053254"),
+            "<a class=\"number\" href=\"tel:+358408053254\">+358 40 8053254</a>"
+        );
+        assert_eq!(
+            tel_link("112"),
+            "<a class=\"number\" href=\"tel:112\">112</a>"
         );
     }
 
@@ -275,7 +297,7 @@ mod tests {
     #[test]
     fn names_that_look_like_placeholders_stay_text() {
         let contact = Contact::parse("{{number}} {{rows}}", "123").unwrap();
-        assert!(saved(&contact).contains("<strong>{{number}} {{rows}}</strong>"));
+        assert!(saved(&contact).contains("<strong dir=\"auto\">{{number}} {{rows}}</strong>"));
         let page = ContactPage {
             contacts: vec![contact],
             next: None,

@@ -27,6 +27,16 @@ impl Response {
         Response::new(status, "text/html; charset=utf-8", body.into_bytes())
     }
 
+    /// 204 No Content: the answer to a successful `DELETE`, with no body.
+    pub(crate) fn no_content() -> Response {
+        Response {
+            status: 204,
+            content_type: "",
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
     pub(crate) fn new(status: u16, content_type: &'static str, body: Vec<u8>) -> Response {
         Response {
             status,
@@ -47,11 +57,15 @@ impl Response {
         let mut bytes = Vec::with_capacity(320 + self.body.len());
         let _ = write!(
             bytes,
-            "HTTP/1.1 {} {}\r\nContent-Length: {}\r\nDate: ",
+            "HTTP/1.1 {} {}\r\n",
             self.status,
-            reason(self.status),
-            self.body.len()
+            reason(self.status)
         );
+        // A 204 has no body by definition and must not say how long it is (RFC 9110 §8.6).
+        if self.status != 204 {
+            let _ = write!(bytes, "Content-Length: {}\r\n", self.body.len());
+        }
+        bytes.extend_from_slice(b"Date: ");
         date::append(&mut bytes);
         bytes.extend_from_slice(b"\r\nX-Content-Type-Options: nosniff\r\n");
         if !self.content_type.is_empty() {
@@ -90,6 +104,7 @@ pub(crate) enum Persist {
 fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
+        204 => "No Content",
         303 => "See Other",
         400 => "Bad Request",
         404 => "Not Found",

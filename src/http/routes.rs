@@ -4,12 +4,12 @@
 //! validated, and answer HTML to browsers (whose `Accept` names `text/html`), JSON to the rest.
 
 use crate::app::App;
-use crate::contact::{self, Contact, PageQuery};
+use crate::contact::{Contact, Lookup, PageQuery};
 use crate::error::Error;
-use crate::http::page;
 use crate::http::reject::Reject;
 use crate::http::request::Request;
 use crate::http::response::Response;
+use crate::http::{card, page};
 use percent_encoding::percent_decode_str;
 use std::time::Instant;
 
@@ -20,6 +20,9 @@ enum Route {
     Handle,
     Contacts,
     Contact(String),
+    /// `/contacts/{name}/delete`: where a browser's delete button posts (forms cannot send
+    /// DELETE); without `confirm=yes` it only asks.
+    Delete(String),
     Health,
     Style,
     Metrics,
@@ -31,6 +34,8 @@ impl Route {
     fn allow(&self) -> &'static str {
         match self {
             Route::Contacts | Route::Handle => "GET, HEAD, POST",
+            Route::Contact(_) => "GET, HEAD, DELETE",
+            Route::Delete(_) => "POST",
             _ => "GET, HEAD",
         }
     }
@@ -40,7 +45,7 @@ impl Route {
         match self {
             Route::Form | Route::Handle => "form",
             Route::Contacts => "contacts",
-            Route::Contact(_) => "contact",
+            Route::Contact(_) | Route::Delete(_) => "contact",
             Route::Health => "health",
             Route::Style => "style",
             Route::Metrics => "metrics",
@@ -85,7 +90,7 @@ const KNOWN_METHODS: [&str; 9] = [
 ];
 
 /// What `OPTIONS *` says the server as a whole supports.
-const SERVER_ALLOW: &str = "GET, HEAD, POST, OPTIONS";
+const SERVER_ALLOW: &str = "GET, HEAD, POST, DELETE, OPTIONS";
 
 /// The route of a request: the method must be known, and `*` (only ever with OPTIONS, which
 /// `head.rs` checks) names the server itself.
@@ -112,7 +117,9 @@ fn dispatch(app: &App, req: &Request, route: Route) -> Result<Response, Reject> 
             "text/css; charset=utf-8",
             page::STYLE.into(),
         )),
-        ("GET", Route::Contact(name)) => get_contact(app, &name),
+        ("GET", Route::Contact(name)) => get_contact(app, req, &name),
+        ("DELETE", Route::Contact(name)) => delete_contact(app, &name),
+        ("POST", Route::Delete(name)) => delete_form(app, req, &name),
         ("POST", Route::Contacts | Route::Handle) => post_contact(app, req),
         ("GET", Route::Contacts) => list_contacts(app, req),
         ("GET", Route::Health) => health(app),
@@ -137,6 +144,7 @@ fn parse_route(path: &str) -> Result<Route, Reject> {
         ["add", "handle"] => Ok(Route::Handle),
         ["contacts"] => Ok(Route::Contacts),
         ["contacts", name] | ["get", name] => Ok(Route::Contact(decode_segment(name)?)),
+        ["contacts", name, "delete"] => Ok(Route::Delete(decode_segment(name)?)),
         ["healthz"] => Ok(Route::Health),
         ["metrics"] => Ok(Route::Metrics),
         ["static", "style.css"] => Ok(Route::Style),
@@ -144,9 +152,35 @@ fn parse_route(path: &str) -> Result<Route, Reject> {
     }
 }
 
-fn get_contact(app: &App, raw_name: &str) -> Result<Response, Reject> {
-    let name = contact::parse_name(raw_name)?;
-    Ok(Response::json(200, app.get(&name)?.to_json()))
+/// JSON, byte for byte the exercise's, unless a browser asks for a page.
+fn get_contact(app: &App, req: &Request, raw_name: &str) -> Result<Response, Reject> {
+    let contact = app.find(&Lookup::parse(raw_name)?)?;
+    if wants_html(req) && !wants_json(req) {
+        return Ok(Response::html(200, card::contact(&contact)));
+    }
+    Ok(Response::json(200, contact.to_json()))
+}
+
+/// `DELETE /contacts/{name}`: 204 when it existed, 404 when it did not.
+fn delete_contact(app: &App, raw_name: &str) -> Result<Response, Reject> {
+    let lookup = Lookup::parse(raw_name)?;
+    app.remove(&lookup)?;
+    log::info!("deleted {:?}", lookup.name);
+    Ok(Response::no_content())
+}
+
+/// A browser's delete button: asks first, and deletes when the form says `confirm=yes`.
+fn delete_form(app: &App, req: &Request, raw_name: &str) -> Result<Response, Reject> {
+    let lookup = Lookup::parse(raw_name)?;
+    let text = std::str::from_utf8(&req.body)
+        .map_err(|_| Error::BadInput("body: not valid UTF-8".into()))?;
+    let pairs = parse_pairs(text, "body")?;
+    if !pairs.iter().any(|(k, v)| k == "confirm" && v == "yes") {
+        return Ok(Response::html(200, card::confirm(&app.find(&lookup)?)));
+    }
+    app.remove(&lookup)?;
+    log::info!("deleted {:?}", lookup.name);
+    Ok(Response::html(200, card::deleted(&lookup.name)))
 }
 
 fn post_contact(app: &App, req: &Request) -> Result<Response, Reject> {

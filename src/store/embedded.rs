@@ -8,6 +8,7 @@
 //! group-committed: the first writer to find no commit running takes every put queued so far
 //! into one transaction, and the others wait for it. Each put still returns only after the
 //! commit that contains it, so the guarantee is unchanged; concurrent writers share one fsync.
+//! Deletes go through the same queue, so a put and a delete of one name commit in order.
 
 use crate::contact::Contact;
 use crate::error::Error;
@@ -38,13 +39,20 @@ pub struct Embedded {
     committed: Condvar,
 }
 
-/// The outcome of the commit that held a put, set once by the writer that ran it.
-type Commit = Arc<OnceLock<Result<(), String>>>;
+/// The outcome of the commit that held a change, set once by the writer that ran it: whether
+/// the name existed before the change.
+type Commit = Arc<OnceLock<Result<bool, String>>>;
 
-/// Puts waiting for the next commit.
+/// One write: a put or a delete. Both go through the same queue, so they commit in order.
+enum Change {
+    Put(Contact),
+    Delete(String),
+}
+
+/// Changes waiting for the next commit.
 #[derive(Default)]
 struct Queue {
-    pending: Vec<(Contact, Commit)>,
+    pending: Vec<(Change, Commit)>,
     committing: bool,
 }
 
@@ -70,18 +78,51 @@ impl Embedded {
         })
     }
 
-    /// Writes a batch of puts in one transaction (one fsync).
-    fn commit(&self, batch: &[(Contact, Commit)]) -> Result<(), String> {
+    /// Writes a batch of changes in one transaction (one fsync); for each, whether its name
+    /// existed before it.
+    fn commit(&self, batch: &[(Change, Commit)]) -> Result<Vec<bool>, String> {
         let tx = self.db.begin_write().map_err(|e| e.to_string())?;
+        let mut existed = Vec::with_capacity(batch.len());
         {
             let mut table = tx.open_table(CONTACTS).map_err(|e| e.to_string())?;
-            for (contact, _) in batch {
-                table
-                    .insert(contact.name.as_str(), contact.number.as_str())
-                    .map_err(|e| e.to_string())?;
+            for (change, _) in batch {
+                let old = match change {
+                    Change::Put(c) => table.insert(c.name.as_str(), c.number.as_str()),
+                    Change::Delete(name) => table.remove(name.as_str()),
+                };
+                existed.push(old.map_err(|e| e.to_string())?.is_some());
             }
         }
-        tx.commit().map_err(|e| e.to_string())
+        tx.commit().map_err(|e| e.to_string())?;
+        Ok(existed)
+    }
+
+    /// Queues a change and returns once the commit that holds it is done. The first writer
+    /// to find no commit running takes every change queued so far into one transaction.
+    fn apply(&self, change: Change) -> Result<bool, Error> {
+        let outcome = Commit::default();
+        let mut queue = self.queue.lock().unwrap();
+        queue.pending.push((change, outcome.clone()));
+        loop {
+            if let Some(result) = outcome.get() {
+                return result.clone().map_err(Error::store);
+            }
+            if queue.committing {
+                queue = self.committed.wait(queue).unwrap();
+                continue;
+            }
+            // No commit running: this writer commits everything queued, its own change included.
+            queue.committing = true;
+            let batch = std::mem::take(&mut queue.pending);
+            drop(queue);
+            let result = self.commit(&batch);
+            for (i, (_, slot)) in batch.iter().enumerate() {
+                let _ = slot.set(result.as_ref().map(|e| e[i]).map_err(Clone::clone));
+            }
+            queue = self.queue.lock().unwrap();
+            queue.committing = false;
+            self.committed.notify_all();
+        }
     }
 }
 
@@ -101,29 +142,11 @@ impl Store for Embedded {
     }
 
     fn put(&self, contact: &Contact) -> Result<(), Error> {
-        let outcome = Commit::default();
-        let mut queue = self.queue.lock().unwrap();
-        queue.pending.push((contact.clone(), outcome.clone()));
-        loop {
-            if let Some(result) = outcome.get() {
-                return result.clone().map_err(Error::store);
-            }
-            if queue.committing {
-                queue = self.committed.wait(queue).unwrap();
-                continue;
-            }
-            // No commit running: this writer commits everything queued, its own put included.
-            queue.committing = true;
-            let batch = std::mem::take(&mut queue.pending);
-            drop(queue);
-            let result = self.commit(&batch);
-            for (_, slot) in &batch {
-                let _ = slot.set(result.clone());
-            }
-            queue = self.queue.lock().unwrap();
-            queue.committing = false;
-            self.committed.notify_all();
-        }
+        self.apply(Change::Put(contact.clone())).map(drop)
+    }
+
+    fn delete(&self, name: &str) -> Result<bool, Error> {
+        self.apply(Change::Delete(name.to_string()))
     }
 
     fn list(&self, after: Option<&str>, prefix: &str, limit: usize) -> Result<Vec<Contact>, Error> {
@@ -180,7 +203,7 @@ mod tests {
     }
 
     #[test]
-    fn put_overwrites_and_list_pages_by_prefix() {
+    fn put_overwrites_delete_removes_and_list_pages_by_prefix() {
         let (store, dir) = temp_store("list");
         for (name, number) in [
             ("Anna", "111"),
@@ -204,6 +227,12 @@ mod tests {
         assert_eq!(names(store.list(None, "", 2).unwrap()), ["Anna", "Anton"]);
         assert_eq!(names(store.list(Some("Anton"), "", 2).unwrap()), ["Bo"]);
         assert!(store.health().ok);
+        assert!(store.delete("Anna").unwrap(), "it existed");
+        assert!(!store.delete("Anna").unwrap(), "gone already");
+        assert_eq!(store.get("Anna").unwrap(), None);
+        assert_eq!(names(store.list(None, "An", 10).unwrap()), ["Anton"]);
+        store.put(&Contact::parse("Anna", "555").unwrap()).unwrap();
+        assert_eq!(store.get("Anna").unwrap().unwrap().number, "555");
         drop(store);
         std::fs::remove_dir_all(dir).unwrap();
     }

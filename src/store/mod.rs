@@ -41,7 +41,7 @@ pub struct StoreConfig {
     pub notfound_ok: bool,
 }
 
-/// What every backend offers. All methods are safe to call from many threads at once.
+/// What every backend offers (get, put, delete, list, health). All methods are safe to call from many threads at once.
 pub trait Store: Send + Sync {
     /// The contact stored under exactly this (already validated) name, if any.
     fn get(&self, name: &str) -> Result<Option<Contact>, Error>;
@@ -49,6 +49,10 @@ pub trait Store: Send + Sync {
     /// Stores the contact, replacing any older number for the same name. When this returns
     /// `Ok`, the write is durable (on disk, or acknowledged by the Riak cluster).
     fn put(&self, contact: &Contact) -> Result<(), Error>;
+
+    /// Removes the contact stored under exactly this name; `Ok(false)` when there was none.
+    /// When this returns `Ok`, the removal is as durable as a put.
+    fn delete(&self, name: &str) -> Result<bool, Error>;
 
     /// Up to `limit` contacts whose names start with `prefix` and sort after `after` (byte order
     /// of the UTF-8 names), in that order. Reads a bounded number of records: never the whole set.

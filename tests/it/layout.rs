@@ -105,7 +105,14 @@ fn every_error_status_is_picked_in_reject_rs() {
 
 #[test]
 fn values_are_validated_only_in_contact_rs() {
-    for limit in ["MAX_NAME_CHARS", "MIN_DIGITS", "MAX_DIGITS", "MAX_PAGE"] {
+    for limit in [
+        "MAX_NAME_GRAPHEMES",
+        "MAX_NAME_BYTES",
+        "MAX_MARKS",
+        "MIN_DIGITS",
+        "MAX_DIGITS",
+        "MAX_PAGE",
+    ] {
         assert_eq!(naming(limit, "contact"), Vec::<String>::new(), "{limit}");
     }
 }

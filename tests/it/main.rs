@@ -30,6 +30,8 @@ mod http {
 mod cache {
     // Cache-aside on a real memcached, one script over TCP and over a Unix socket.
     mod aside;
+    // Deletes through every store with memcached in front: 204, then 404 from everywhere.
+    mod delete;
     // Concurrent misses for one name make one store read.
     mod stampede;
     // How the service reaches memcached: URL errors and a deadline per operation.

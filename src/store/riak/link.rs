@@ -42,6 +42,8 @@ pub(crate) trait Link: Send + Sync {
         value: &[u8],
         vclock: Option<&[u8]>,
     ) -> Result<(), Fail>;
+    /// Deletes a key, leaving a tombstone that covers `vclock` (what a read before it saw).
+    fn remove(&self, bucket: &str, key: &str, vclock: Option<&[u8]>) -> Result<(), Fail>;
     /// The bucket's `allow_mult` property.
     fn allow_mult(&self, bucket: &str) -> Result<bool, Fail>;
     /// At most `limit` keys in `min..=max`, in key order (a `$key` index range query).

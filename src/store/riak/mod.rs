@@ -245,6 +245,21 @@ impl Store for Riak {
         })
     }
 
+    /// Reads the key (its whole value: a head read of siblings over HTTP shows none), then
+    /// deletes it with the vclock read, as Riak's documentation asks of a client: a write this
+    /// read did not see becomes a sibling of the tombstone instead of being removed.
+    fn delete(&self, name: &str) -> Result<bool, Error> {
+        let (bucket, read) = (&self.settings.bucket, self.read(false));
+        self.nodes.run(|link| {
+            let current = link.fetch(bucket, name, read)?;
+            if current.siblings.is_empty() {
+                return Ok(false);
+            }
+            link.remove(bucket, name, current.vclock.as_deref())?;
+            Ok(true)
+        })
+    }
+
     fn list(&self, after: Option<&str>, prefix: &str, limit: usize) -> Result<Vec<Contact>, Error> {
         list::page(self, after, prefix, limit)
     }

@@ -12,7 +12,7 @@ use crate::support::memcached::Memcached;
 use crate::support::riak::cluster;
 use crate::support::*;
 use phonebook::app::App;
-use phonebook::cache::Cache;
+use phonebook::cache::{Cache, Outcome};
 use phonebook::cache::{CacheConfig, CacheUrl};
 use phonebook::contact::Contact;
 use phonebook::error::Error;
@@ -194,6 +194,10 @@ impl Store for HeldStore {
         Ok(())
     }
 
+    fn delete(&self, name: &str) -> Result<bool, Error> {
+        Ok(self.contacts.lock().unwrap().remove(name).is_some())
+    }
+
     fn list(&self, _: Option<&str>, _: &str, _: usize) -> Result<Vec<Contact>, Error> {
         Ok(Vec::new())
     }
@@ -206,14 +210,15 @@ impl Store for HeldStore {
     }
 }
 
-#[test]
-fn a_read_that_starts_after_a_write_never_joins_a_read_from_before_it() {
-    let mc = Memcached::start();
+/// A store holding Wes's old number whose first read is held, and a cache on `mc`: the app,
+/// the cache's settings, the sender that releases the held read and the receiver that says
+/// it started.
+fn held_app(mc: &Memcached) -> (App, CacheConfig, mpsc::Sender<()>, mpsc::Receiver<()>) {
     let old = Contact::parse("Wes", "0401").unwrap();
     let (release, held) = mpsc::channel();
     let (started, read_started) = mpsc::channel();
     let store = HeldStore {
-        contacts: Mutex::new(HashMap::from([("Wes".to_string(), old.clone())])),
+        contacts: Mutex::new(HashMap::from([("Wes".to_string(), old)])),
         started,
         hold: Mutex::new(Some(held)),
     };
@@ -224,6 +229,14 @@ fn a_read_that_starts_after_a_write_never_joins_a_read_from_before_it() {
         pool_size: 0,
     };
     let app = App::new(Box::new(store)).with_cache(Cache::open(&config, 4));
+    (app, config, release, read_started)
+}
+
+#[test]
+fn a_read_that_starts_after_a_write_never_joins_a_read_from_before_it() {
+    let mc = Memcached::start();
+    let old = Contact::parse("Wes", "0401").unwrap();
+    let (app, _, release, read_started) = held_app(&mc);
     let new = Contact::parse("Wes", "0402").unwrap();
     thread::scope(|s| {
         // A miss whose store read took the old number and is still in flight.
@@ -249,4 +262,48 @@ fn a_read_that_starts_after_a_write_never_joins_a_read_from_before_it() {
             "the read from before the write"
         );
     });
+}
+
+#[test]
+fn a_read_in_flight_across_a_delete_is_neither_served_nor_cached_after_it() {
+    let mc = Memcached::start();
+    let (app, config, release, read_started) = held_app(&mc);
+    thread::scope(|s| {
+        // A miss whose store read took the old number and is still in flight.
+        let before = s.spawn(|| app.get("Wes"));
+        read_started.recv_timeout(Duration::from_secs(30)).unwrap();
+        app.delete("Wes").unwrap();
+        release.send(()).unwrap();
+        let answer = before.join().unwrap();
+        assert!(matches!(answer, Err(Error::NotFound)), "{answer:?}");
+    });
+    let cache = Cache::open(&config, 1).unwrap();
+    assert_eq!(cache.get("Wes"), Outcome::Done(None), "nothing cached");
+    assert!(matches!(app.get("Wes"), Err(Error::NotFound)));
+    assert!(matches!(app.delete("Wes"), Err(Error::NotFound)));
+}
+
+#[test]
+fn a_fill_that_lands_after_a_delete_stores_nothing() {
+    // Another instance's reader took the old number before the delete and fills after it:
+    // the delete's tombstone makes its `add` store nothing.
+    let mc = Memcached::start();
+    let (_, config, _, _) = held_app(&mc);
+    let cache = Cache::open(&config, 1).unwrap();
+    let old = Contact::parse("Wes", "0401").unwrap();
+    assert_eq!(cache.put(&old), Outcome::Done(()));
+    assert_eq!(cache.forget("Wes"), Outcome::Done(()));
+    assert_eq!(cache.fill(&old), Outcome::Done(()));
+    assert_eq!(
+        cache.get("Wes"),
+        Outcome::Done(None),
+        "the tombstone reads as a miss"
+    );
+    let new = Contact::parse("Wes", "0402").unwrap();
+    assert_eq!(cache.put(&new), Outcome::Done(()));
+    assert_eq!(
+        cache.get("Wes"),
+        Outcome::Done(Some(new)),
+        "a write replaces it"
+    );
 }

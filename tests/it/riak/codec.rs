@@ -216,9 +216,10 @@ fn every_captured_request_encodes_byte_for_byte() {
             "delete",
             frame(
                 code::DEL_REQ,
-                &KeyReq {
+                &DelReq {
                     bucket: BUCKET,
-                    key: Some(b"John Doe"),
+                    key: b"John Doe",
+                    vclock: None,
                 },
             ),
         ),
@@ -303,4 +304,36 @@ fn siblings_from_the_capture_resolve_to_the_newest_and_are_written_back() {
     let (vclock, value) = put_fields(&frames[1]);
     assert_eq!(vclock, captured.vclock, "written back over both siblings");
     assert_eq!(value, br#"{"name":"Sibling Sam","number":"+3582"}"#);
+}
+
+#[test]
+fn a_delete_reads_first_and_sends_the_captured_delete_with_the_vclock_it_read() {
+    let all = exchanges();
+    let ours = |name: &str| Exchange::Exact(request(&all, name), response(&all, name, 0));
+    let script = vec![
+        ours("get_found"),
+        Exchange::Code(code::DEL_REQ, response(&all, "delete", 0)),
+        // Absent: nothing to delete, so no delete is sent.
+        ours("get_not_found"),
+    ];
+    let (addr, done) = replay_server(script);
+    let store = store_on(&addr);
+    assert!(store.delete("John Doe").unwrap(), "it existed");
+    assert!(!store.delete("John Doe").unwrap(), "it did not");
+    let sent = done.join().unwrap();
+    let found = response(&all, "get_found", 0);
+    let read: ObjectResp = pbc::decode(&read_frame(&mut &found[..]).unwrap().1).unwrap();
+    let vclock = read.vclock.expect("the capture has a vclock");
+    // The captured delete (bucket and key), with field 4, the vclock read, appended.
+    let mut want = request(&all, "delete")[5..].to_vec();
+    want.push(4 << 3 | 2);
+    want.push(vclock.len() as u8);
+    want.extend_from_slice(&vclock);
+    assert_eq!(hex_of(&sent[1][5..]), hex_of(&want));
+    let ours = DelReq {
+        bucket: BUCKET,
+        key: b"John Doe",
+        vclock: Some(&vclock),
+    };
+    assert_eq!(hex_of(&sent[1]), hex_of(&frame(code::DEL_REQ, &ours)));
 }

@@ -255,3 +255,34 @@ fn the_http_client_speaks_like_the_captures() {
     assert!(state.mismatches.is_empty(), "{:#?}", state.mismatches);
     assert!(state.steps.is_empty(), "{} steps left", state.steps.len());
 }
+
+#[test]
+fn a_delete_reads_first_and_sends_the_captured_delete_with_the_vclock_it_read() {
+    let all = captures("http.json");
+    let (get_req, found) = captured(&all, "get_found");
+    let (delete_req, no_content) = captured(&all, "delete");
+    let (_, tombstone) = captured(&all, "get_after_delete");
+    let (get_line, _, _) = parts(&get_req);
+    let (delete_line, _, _) = parts(&delete_req);
+    let script = vec![
+        step(&get_line, vec![], "", &found),
+        step(
+            &delete_line,
+            vec![("X-Riak-Vclock", vclock_of(&found))],
+            "",
+            &no_content,
+        ),
+        // A tombstone: nothing to delete, so no DELETE is sent.
+        step(&get_line, vec![], "", &tombstone),
+    ];
+    let (addr, replay) = replay_server(script);
+    let store = Riak::open(Api::Http, &[addr], &capture_settings());
+    assert!(store.delete("John Doe").unwrap(), "it existed");
+    assert!(
+        !store.delete("John Doe").unwrap(),
+        "a tombstone is not found"
+    );
+    let state = replay.lock().unwrap();
+    assert!(state.mismatches.is_empty(), "{:#?}", state.mismatches);
+    assert!(state.steps.is_empty(), "{} steps left", state.steps.len());
+}

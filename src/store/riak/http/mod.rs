@@ -180,6 +180,19 @@ impl Link for HttpNode {
         }
     }
 
+    fn remove(&self, bucket: &str, key: &str, vclock: Option<&[u8]>) -> Result<(), Fail> {
+        let mut req = self.agent.delete(self.key_url(bucket, key));
+        if let Some(vclock) = vclock {
+            req = req.header("X-Riak-Vclock", vclock);
+        }
+        let mut resp = req.call().map_err(|e| self.down(e))?;
+        match resp.status().as_u16() {
+            // 404: gone already (another client's delete came first): the same outcome.
+            204 | 404 => self.body(&mut resp).map(drop),
+            _ => Err(self.riak_error(resp)),
+        }
+    }
+
     fn key_range(
         &self,
         bucket: &str,

@@ -21,7 +21,7 @@ use crate::pool::{Pool, Pooled};
 use frame::{decode, frame};
 use quick_protobuf::MessageRead;
 use replies::{BucketResp, KeysResp, ObjectResp};
-use requests::{code, Content, GetReq, IndexReq, KeyReq, PutReq};
+use requests::{code, Content, DelReq, GetReq, IndexReq, KeyReq, PutReq};
 use socket::{CallError, Connector, Unreachable};
 use std::io;
 use std::time::{Duration, Instant};
@@ -143,6 +143,16 @@ impl Link for PbcNode {
             bucket_type: None,
         };
         self.call(&frame(code::PUT_REQ, &req), code::PUT_RESP)
+            .map(drop)
+    }
+
+    fn remove(&self, bucket: &str, key: &str, vclock: Option<&[u8]>) -> Result<(), Fail> {
+        let req = DelReq {
+            bucket: bucket.as_bytes(),
+            key: key.as_bytes(),
+            vclock,
+        };
+        self.call(&frame(code::DEL_REQ, &req), code::DEL_RESP)
             .map(drop)
     }
 

@@ -189,8 +189,35 @@ impl MessageWrite for PutReq<'_> {
     }
 }
 
-/// `RpbDelReq` (code 13), and `RpbListKeysReq` (code 17) and `RpbGetBucketReq` (code 19),
-/// which have the same first field (a bucket property request has no key).
+/// `RpbDelReq` (code 13): a delete, with the vclock of the object read before it, so that a
+/// write the reader did not see is not removed with it.
+#[derive(Debug, Default)]
+pub struct DelReq<'a> {
+    pub bucket: &'a [u8],
+    pub key: &'a [u8],
+    /// 4: the vclock of the object this delete replaces (from a read).
+    pub vclock: Option<&'a [u8]>,
+}
+
+impl DelReq<'_> {
+    fn fields(&self) -> Vec<Field<'_>> {
+        let mut f = vec![Field::Bytes(1, self.bucket), Field::Bytes(2, self.key)];
+        f.extend(self.vclock.map(|v| Field::Bytes(4, v)));
+        f
+    }
+}
+
+impl MessageWrite for DelReq<'_> {
+    fn get_size(&self) -> usize {
+        fields_size(&self.fields())
+    }
+    fn write_message<W: WriterBackend>(&self, w: &mut Writer<W>) -> Result<()> {
+        write_fields(w, &self.fields())
+    }
+}
+
+/// `RpbListKeysReq` (code 17) and `RpbGetBucketReq` (code 19), which have the same first
+/// field (a bucket property request has no key; `RpbDelReq` without a vclock encodes alike).
 #[derive(Debug, Default)]
 pub struct KeyReq<'a> {
     pub bucket: &'a [u8],
