@@ -118,9 +118,13 @@ fn every_error_is_a_clear_json_4xx_and_stores_nothing() {
     let missing = get(&svc.url("/contacts/Nobody%20Here"));
     assert_eq!(missing.status, 404);
     assert!(missing.json()["error"].is_string());
-    let wrong = reply_of(agent().delete(&svc.url("/contacts/John")).call());
+    let wrong = reply_of(agent().put(&svc.url("/contacts/John")).send("x"));
     assert_eq!(wrong.0, 405);
-    assert_eq!(wrong.1.as_deref(), Some("GET, HEAD"));
+    assert_eq!(wrong.1.as_deref(), Some("GET, HEAD, DELETE"));
+    let absent = reply_of(agent().delete(&svc.url("/contacts/John")).call());
+    assert_eq!(absent.0, 404, "a delete of a name never stored");
+    let ask = reply_of(agent().get(&svc.url("/contacts/John/delete")).call());
+    assert_eq!((ask.0, ask.1.as_deref()), (405, Some("POST")));
     let put = reply_of(agent().put(&svc.url("/contacts")).send("x"));
     assert_eq!((put.0, put.1.as_deref()), (405, Some("GET, HEAD, POST")));
 

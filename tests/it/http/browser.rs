@@ -26,11 +26,12 @@ fn listed_names(b: &Browser) -> Vec<String> {
     links.iter().map(|a| b.text(a)).collect()
 }
 
-/// Follows a link to a contact's JSON and returns the contact the service sent.
-fn follow_to_json(b: &Browser, css: &str) -> serde_json::Value {
+/// Follows a link to a contact's page: the name it shows, and where its number link calls.
+fn follow_to_page(b: &Browser, css: &str) -> (String, String) {
     b.click(&b.find(css));
-    let text = b.text(&b.find("pre"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text:?}"))
+    let number = b.find(".card a.number");
+    let tel = b.attr(&number, "href").unwrap_or_default();
+    (b.text(&b.find("main h2")), tel)
 }
 
 #[test]
@@ -46,15 +47,27 @@ fn the_form_saves_shows_errors_and_escapes_names() {
     submit_form(&b, "John Doe", "+358 40 805 3254");
     assert_eq!(b.title(), "Saved · Phonebook");
     assert_eq!(b.text(&b.find(".saved strong")), "John Doe");
-    assert_eq!(b.text(&b.find(".saved .number")), "+358408053254");
+    let number = b.find(".saved a.number");
+    assert_eq!(
+        b.text(&number),
+        "+358 40 8053254",
+        "grouped as Finland writes it"
+    );
+    assert_eq!(
+        b.attr(&number, "href").as_deref(),
+        Some("tel:+358408053254")
+    );
     assert_eq!(
         b.prop(&b.find("#name"), "value"),
         "",
         "ready for the next one"
     );
     b.screenshot(&shot("form-saved.png"));
-    let stored = follow_to_json(&b, ".saved a[href^='/contacts/']");
-    assert_eq!(stored["number"], "+358408053254");
+    let (shown, tel) = follow_to_page(&b, ".saved a[href^='/contacts/']");
+    assert_eq!(
+        (shown.as_str(), tel.as_str()),
+        ("John Doe", "tel:+358408053254")
+    );
 
     b.goto(&svc.url("/"));
     submit_form(&b, "Jane Roe", "12");
@@ -83,8 +96,9 @@ fn the_form_saves_shows_errors_and_escapes_names() {
     assert_eq!(listed_names(&b), [name]);
     assert!(b.find_all("script, img").is_empty());
     b.screenshot(&shot("list-escaped.png"));
-    let stored = follow_to_json(&b, "tbody td:first-child a");
-    assert_eq!(stored["name"], name);
+    let (shown, _) = follow_to_page(&b, "tbody td:first-child a");
+    assert_eq!(shown, name);
+    assert!(b.find_all("script, img").is_empty());
 }
 
 #[test]
@@ -141,10 +155,75 @@ fn the_list_pages_and_filters() {
     assert_eq!(listed_names(&b), ["Éva"]);
     assert_eq!(b.prop(&b.find("#prefix"), "value"), "É");
     assert!(b.find_all("a[rel=next]").is_empty());
-    let stored = follow_to_json(&b, "tbody td:first-child a");
-    assert_eq!(stored["name"], "Éva");
+    let (shown, _) = follow_to_page(&b, "tbody td:first-child a");
+    assert_eq!(shown, "Éva");
 
     b.goto(&svc.url("/contacts?prefix=Q"));
     assert!(listed_names(&b).is_empty());
     assert!(b.text(&b.find("tbody")).starts_with("No contacts here."));
+}
+
+#[test]
+fn the_contact_page_edits_and_deletes_after_asking() {
+    let dir = temp_dir("browser-contact");
+    let svc = Service::start(&["--store", &embedded_arg(&dir)]);
+    let body = r#"{"name":"Åsa Öberg","number":"+358 40 805 3254"}"#;
+    assert_eq!(
+        post(&svc.url("/contacts"), "application/json", body).status,
+        200
+    );
+    let json = svc.url("/contacts/%C3%85sa%20%C3%96berg");
+    let b = Browser::start();
+
+    // From the list to the page, not to JSON.
+    b.goto(&svc.url("/contacts"));
+    let (shown, tel) = follow_to_page(&b, "tbody td:first-child a");
+    assert_eq!(
+        (shown.as_str(), tel.as_str()),
+        ("Åsa Öberg", "tel:+358408053254")
+    );
+    assert_eq!(b.title(), "Åsa Öberg · Phonebook");
+    assert_eq!(b.text(&b.find(".card a.number")), "+358 40 8053254");
+    b.screenshot(&shot("contact.png"));
+
+    // Edit: the number saves through the same rules as the form.
+    let field = b.find("#number");
+    b.clear(&field);
+    b.type_into(&field, "12");
+    b.click(&b.find("main form button[type=submit]"));
+    assert_eq!(b.title(), "Error · Phonebook");
+    assert_eq!(b.text(&b.find("#number-error")), "3 to 15 digits, got 2");
+    assert_eq!(
+        get(&json).json()["number"],
+        "+358408053254",
+        "nothing stored"
+    );
+    b.goto(&json);
+    let field = b.find("#number");
+    b.clear(&field);
+    b.type_into(&field, "+46 70 111 22 33");
+    b.click(&b.find("main form button[type=submit]"));
+    assert_eq!(b.title(), "Saved · Phonebook");
+    assert_eq!(b.text(&b.find(".saved a.number")), "+46 70 111 22 33");
+    assert_eq!(get(&json).json()["number"], "+46701112233");
+
+    // Delete asks first; "no" keeps the contact.
+    b.goto(&json);
+    b.click(&b.find("button.danger"));
+    assert_eq!(b.title(), "Delete Åsa Öberg? · Phonebook");
+    assert!(b.text(&b.find("[role=alert]")).contains("for good?"));
+    b.screenshot(&shot("contact-delete.png"));
+    b.click(&b.find("main form a"));
+    assert_eq!(b.title(), "Åsa Öberg · Phonebook");
+    assert_eq!(get(&json).status, 200, "kept");
+
+    // "Yes" deletes it, from the store and the list.
+    b.click(&b.find("button.danger"));
+    b.click(&b.find("button.danger"));
+    assert_eq!(b.title(), "Deleted · Phonebook");
+    assert_eq!(b.text(&b.find(".saved strong")), "Åsa Öberg");
+    b.screenshot(&shot("contact-deleted.png"));
+    assert_eq!(get(&json).status, 404);
+    b.click(&b.find("main a[href='/contacts']"));
+    assert!(listed_names(&b).is_empty());
 }

@@ -250,7 +250,10 @@ fn rfc9112_3_2_4_options_asterisk() {
     let mut conn = connect(&svc);
     let (head, body) = exchange(&mut conn, "OPTIONS * HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
     assert_eq!(status_of(&head), 200, "{head}");
-    assert_eq!(header_of(&head, "allow"), Some("GET, HEAD, POST, OPTIONS"));
+    assert_eq!(
+        header_of(&head, "allow"),
+        Some("GET, HEAD, POST, DELETE, OPTIONS")
+    );
     assert_eq!(
         (header_of(&head, "content-length"), body.as_str()),
         (Some("0"), "")

@@ -118,6 +118,11 @@ impl Browser {
         );
     }
 
+    /// Empties an input field.
+    pub fn clear(&self, el: &Element) {
+        self.cmd("POST", &format!("/element/{}/clear", el.0), json!({}));
+    }
+
     /// Clicks a link or a submit button and waits, up to [`WAIT_MS`], for the page it leads to.
     pub fn click(&self, el: &Element) {
         let old_root = self.find("html");
