@@ -19,12 +19,16 @@ mod http {
     mod browser;
     // Real HTTP clients (curl, ureq) against the front.
     mod clients;
+    // A contact for API clients (the exercise's JSON) and for browsers, and the delete form.
+    mod contact;
     // RFC 9110 and 9112, one test per rule, on raw sockets.
     mod conformance;
     // A generated corpus of malformed and oversized requests.
     mod hostile;
     // Clients that do not read, queue bounds, shedding and the open-file limit.
     mod isolation;
+    // The name rules: one contact per spelling, and the names refused, each by its character.
+    mod names;
 }
 
 mod cache {
