@@ -59,13 +59,19 @@ const HOSTILE_NAMES: &[&str] = &[
     "' OR 1=1 --",
     "",
     "   ",
+    ".",
+    "Eve\u{202E}",
+    "\u{200B}\u{200D}",
+    "\u{3164}",
+    "Eve\u{FFFF}\u{E000}",
+    "e\u{301}\u{301}\u{301}\u{301}\u{301}\u{301}",
 ];
 
 fn form_body(rng: &mut Rng) -> String {
     let name = rng.pick(HOSTILE_NAMES);
     let number = rng.pick(BAD_NUMBERS);
     let encode = phonebook::url::encode_segment;
-    // Markup and `..` names are valid names, so they always come with an invalid number.
+    // Markup names are valid names, so they always come with an invalid number.
     match rng.below(6) {
         0 => format!("name={}&number={}", encode(name), encode(number)),
         1 => format!("name={}", encode(name)),
@@ -145,7 +151,16 @@ fn hostile(rng: &mut Rng) -> Vec<u8> {
             let method = rng.pick(&[
                 "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT", "BREW",
             ]);
-            let path = rng.pick(&["/", "/contacts", "/contacts/x", "/healthz", "/add/handle/"]);
+            let path = rng.pick(&[
+                "/",
+                "/contacts",
+                "/contacts/x",
+                "/healthz",
+                "/add/handle/",
+                "/contacts/x/delete",
+                "/contacts/%2E%2E",
+                "/contacts/%E2%80%AE/delete",
+            ]);
             format!("{method} {path} HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n").into_bytes()
         }
         9 => {
