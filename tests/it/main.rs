@@ -49,6 +49,8 @@ mod riak {
     mod codec;
     // One deadline per Riak request, whatever a node trickles.
     mod deadline;
+    // Deletes on a ring: one made while a node is down stays deleted when it comes back.
+    mod deletes;
     // A 2-node ring with replicas: which contacts a stopped node makes read as missing.
     mod cluster;
     // Nodes killed, all down and back, under the service.
