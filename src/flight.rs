@@ -68,7 +68,8 @@ impl<T: Clone> Flights<T> {
     }
 
     /// Lets the next caller for `key` start a new read instead of joining the one in flight:
-    /// after a write, a reader that comes later must not get an answer read before it.
+    /// after a write or a delete, a reader that comes later must not get an answer read
+    /// before it (the callers already waiting are the app's to guard: see `App::delete`).
     pub(crate) fn forget(&self, key: &str) {
         self.calls.lock().unwrap().remove(key);
     }
