@@ -54,7 +54,7 @@ pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Comma
     let mut parser = lexopt::Parser::from_args(args);
     let mut over = Overrides::default();
     let bad = |e: lexopt::Error| Error::Config(format!("{e} (see --help)"));
-    let mut command: Option<fn(Overrides) -> Command> = None;
+    let mut command: Option<Make> = None;
     while let Some(arg) = parser.next().map_err(bad)? {
         match arg {
             Value(cmd) if command.is_none() && COMMANDS.iter().any(|(c, _)| cmd == *c) => {
@@ -80,8 +80,11 @@ pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Comma
     Ok(command.unwrap_or(Command::Serve)(over))
 }
 
+/// Makes a command from its options.
+type Make = fn(Overrides) -> Command;
+
 /// The commands other than serving, by name.
-const COMMANDS: [(&str, fn(Overrides) -> Command); 3] = [
+const COMMANDS: [(&str, Make); 3] = [
     ("flush-cache", Command::FlushCache),
     ("export", Command::Export),
     ("import", Command::Import),

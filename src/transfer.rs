@@ -3,7 +3,7 @@
 //! up. Both stream: export reads the store a page at a time through the contract's `list`,
 //! import holds a bounded queue of lines, so memory stays flat whatever the size. Import goes
 //! through the app's write path (the rules of `contact.rs`, the store, then the cache), and a
-//! contact written twice is the same contact, so a run can be repeated. docs/riak.md shows a move.
+//! contact written twice is the same contact, so a run can be repeated. The README's Riak section shows a move.
 
 use crate::app::App;
 use crate::contact::Contact;
@@ -205,7 +205,8 @@ impl Progress {
         }
     }
 
-    /// No progress line (tests, pipes).
+    /// No progress line.
+    #[cfg(test)]
     pub fn off() -> Progress {
         Progress {
             on: false,
