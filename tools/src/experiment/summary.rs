@@ -1,6 +1,7 @@
 //! One configuration's runs summed up: peak throughput from its closed-loop runs, latencies
 //! from its open-loop runs, each as the median and min–max of the runs.
 
+use crate::experiment::probe::Costs;
 use crate::experiment::record::{Record, Spread};
 use crate::load::report::Report;
 
@@ -16,6 +17,8 @@ pub struct Summary<'a> {
     /// The open-loop rate, and the p50 and p99 seen at it.
     pub open: Option<(f64, Spread, Spread)>,
     pub errors: u64,
+    /// The medians of what the closed-loop runs cost per request, when they were measured.
+    pub costs: Option<Costs>,
 }
 
 impl Summary<'_> {
@@ -60,6 +63,11 @@ pub fn summarize(records: &[Record]) -> Vec<Summary<'_>> {
             });
             // A plan always has closed-loop runs; an open-only set would still summarize.
             let peak = if closed.is_empty() { &open } else { &closed };
+            let costs: Vec<Costs> = records
+                .iter()
+                .filter(|r| r.config == name && r.report.rate == peak[0].rate)
+                .filter_map(|r| r.costs)
+                .collect();
             Summary {
                 config: name,
                 description: &records
@@ -72,6 +80,7 @@ pub fn summarize(records: &[Record]) -> Vec<Summary<'_>> {
                 closed_p99: of(peak, |r| r.percentile_ms(99.0)),
                 open: open_summary,
                 errors: mine.iter().map(|r| r.requests() - r.ok()).sum(),
+                costs: Costs::median(&costs),
             }
         })
         .collect()
@@ -93,6 +102,7 @@ mod tests {
             description: "d".into(),
             run: 1,
             report,
+            costs: None,
         }
     }
 
