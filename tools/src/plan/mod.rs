@@ -36,6 +36,8 @@ OPTIONS:
     --utilisation F     the share of each machine's sustained CPU to plan for [default: 0.6]
     --contacts N        contacts in the phone book, bounding the cache [default: 10000000]
     --ttl-secs N        cache entries' lifetime [default: 10]
+    --type ROLE=TYPE    another instance type for a role of the scenario (repeatable), e.g.
+                        --type memcached=m5.large
 ";
 
 pub fn run(mut parser: lexopt::Parser) -> Result<()> {
@@ -43,6 +45,7 @@ pub fn run(mut parser: lexopt::Parser) -> Result<()> {
     let (mut results, mut prices) = (None::<PathBuf>, None::<PathBuf>);
     let (mut cached, mut uncached) = ("prod16-pbc-cache".to_string(), "prod16-pbc".to_string());
     let mut rates = vec![1e3, 1e4, 1e5, 1e6];
+    let mut types = Vec::new();
     let mut a = Assumptions {
         write_share: None,
         n_val: 3.0,
@@ -70,6 +73,7 @@ pub fn run(mut parser: lexopt::Parser) -> Result<()> {
             Long("utilisation") => a.utilisation = args::number(&mut parser, "utilisation")?,
             Long("contacts") => a.contacts = args::number(&mut parser, "contacts")?,
             Long("ttl-secs") => a.ttl_secs = args::number(&mut parser, "ttl-secs")?,
+            Long("type") => types.push(args::text(&mut parser)?),
             Short('h') | Long("help") => {
                 print!("{HELP}");
                 return Ok(());
@@ -80,8 +84,11 @@ pub fn run(mut parser: lexopt::Parser) -> Result<()> {
     let results = args::required(results, "results")?;
     let prices_path = args::required(prices, "prices")?;
     let text = std::fs::read_to_string(&prices_path).map_err(io_context(prices_path.display()))?;
-    let file =
+    let mut file =
         cost::parse(&text).map_err(|e| Error::new(format!("{}: {e}", prices_path.display())))?;
+    for role_type in &types {
+        retype(&mut file, role_type)?;
+    }
     let with = measured(&results, &cached)?;
     let without = measured(&results, &uncached)?;
     let fleets = rates
@@ -89,6 +96,19 @@ pub fn run(mut parser: lexopt::Parser) -> Result<()> {
         .map(|&rate| size(rate, &with, &without, &a, &file))
         .collect::<Result<Vec<_>>>()?;
     print!("{}", render(&fleets, &with, &without, &a, &file)?);
+    Ok(())
+}
+
+/// Applies `--type ROLE=TYPE`: the scenario's VMs of that role become that type.
+fn retype(file: &mut cost::File, role_type: &str) -> Result<()> {
+    let bad = || {
+        Error::new(format!(
+            "--type {role_type:?}: ROLE=TYPE, e.g. memcached=m5.large"
+        ))
+    };
+    let (role, kind) = role_type.split_once('=').ok_or_else(bad)?;
+    let vm = file.scenario.vm.iter_mut().find(|v| v.role == role);
+    vm.ok_or_else(bad)?.kind = kind.to_string();
     Ok(())
 }
 
@@ -179,7 +199,7 @@ fn render(
     );
     let _ = writeln!(
         out,
-        "| requests/s | phonebook ({}) | memcached ({}), item memory | Riak ({}) | Riak gets + puts/s, one cache server down | USD a day |\n|---:|---:|---:|---:|---:|---:|",
+        "| requests/s | phonebook ({}) | memcached ({}), item memory MiB | Riak ({}) | Riak gets + puts/s, one cache server down | USD a day |\n|---:|---:|---:|---:|---:|---:|",
         kind("phonebook"), kind("memcached"), kind("riak")
     );
     for f in fleets {
@@ -190,18 +210,37 @@ fn render(
         };
         let _ = writeln!(
             out,
-            "| {} | {} | {}, {:.2} GiB | {} | {} + {} | {:.2}{mark} |",
-            crate::experiment::chart::number(f.rate),
+            "| {} | {} | {}, {:.1} | {} | {} + {} | {}{mark} |",
+            thousands(f.rate as u64),
             f.service,
             f.cache,
-            f.cache_gib,
+            f.cache_gib * 1024.0,
             f.riak,
-            crate::experiment::chart::number(f.riak_gets.round()),
-            crate::experiment::chart::number(f.riak_puts.round()),
-            f.per_day
+            thousands(f.riak_gets.round() as u64),
+            thousands(f.riak_puts.round() as u64),
+            dollars(f.per_day)
         );
     }
     Ok(out)
+}
+
+/// `1,234.56`.
+fn dollars(amount: f64) -> String {
+    let cents = (amount * 100.0).round() as u64;
+    format!("{}.{:02}", thousands(cents / 100), cents % 100)
+}
+
+/// `1,234,567`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
 }
 
 fn number_list(text: &str) -> Result<Vec<f64>> {
@@ -228,6 +267,14 @@ c,1,closed,2400,200,90,10,0.1,0.2,0.875,100
 c,2,closed,2600,200,110,10,0.1,0.2,0.875,100
 c,1,open,40,200,900,10,0.9,0.2,0.1,100
 ";
+
+    #[test]
+    fn amounts_read_with_thousands_separators() {
+        assert_eq!(dollars(2846.555), "2,846.56");
+        assert_eq!(dollars(9.9), "9.90");
+        assert_eq!(thousands(1_000_000), "1,000,000");
+        assert_eq!(thousands(800), "800");
+    }
 
     #[test]
     fn the_measured_figures_are_the_closed_loop_medians() {
