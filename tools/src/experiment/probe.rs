@@ -4,7 +4,6 @@
 //! fleet from these figures (docs/experiments.md).
 
 use crate::error::{Error, Result};
-use crate::experiment::record::Spread;
 use crate::load::client::{Client, Target};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
@@ -94,23 +93,6 @@ impl Costs {
                 .filter(|(_, items)| *items > 0.0)
                 .map(|(bytes, items)| bytes / items),
         }
-    }
-
-    /// Each figure's median over several runs; `None` for no runs.
-    pub fn median(runs: &[Costs]) -> Option<Costs> {
-        let of = |f: fn(&Costs) -> f64| Spread::of(&runs.iter().map(f).collect::<Vec<_>>()).median;
-        let of_some = |f: fn(&Costs) -> Option<f64>| {
-            let values: Vec<f64> = runs.iter().filter_map(f).collect();
-            (!values.is_empty()).then(|| Spread::of(&values).median)
-        };
-        (!runs.is_empty()).then(|| Costs {
-            cpu_us_per_request: of(|c| c.cpu_us_per_request),
-            cache_cpu_us_per_request: of(|c| c.cache_cpu_us_per_request),
-            store_gets_per_request: of(|c| c.store_gets_per_request),
-            store_puts_per_request: of(|c| c.store_puts_per_request),
-            cache_hit_rate: of_some(|c| c.cache_hit_rate),
-            cache_bytes_per_item: of_some(|c| c.cache_bytes_per_item),
-        })
     }
 
     /// The costs as CSV fields, in the order of [`CSV_HEADER`].

@@ -80,10 +80,27 @@ pub fn summarize(records: &[Record]) -> Vec<Summary<'_>> {
                 closed_p99: of(peak, |r| r.percentile_ms(99.0)),
                 open: open_summary,
                 errors: mine.iter().map(|r| r.requests() - r.ok()).sum(),
-                costs: Costs::median(&costs),
+                costs: median_costs(&costs),
             }
         })
         .collect()
+}
+
+/// Each cost's median over several runs; `None` for no runs.
+fn median_costs(runs: &[Costs]) -> Option<Costs> {
+    let of = |f: fn(&Costs) -> f64| Spread::of(&runs.iter().map(f).collect::<Vec<_>>()).median;
+    let of_some = |f: fn(&Costs) -> Option<f64>| {
+        let values: Vec<f64> = runs.iter().filter_map(f).collect();
+        (!values.is_empty()).then(|| Spread::of(&values).median)
+    };
+    (!runs.is_empty()).then(|| Costs {
+        cpu_us_per_request: of(|c| c.cpu_us_per_request),
+        cache_cpu_us_per_request: of(|c| c.cache_cpu_us_per_request),
+        store_gets_per_request: of(|c| c.store_gets_per_request),
+        store_puts_per_request: of(|c| c.store_puts_per_request),
+        cache_hit_rate: of_some(|c| c.cache_hit_rate),
+        cache_bytes_per_item: of_some(|c| c.cache_bytes_per_item),
+    })
 }
 
 #[cfg(test)]
