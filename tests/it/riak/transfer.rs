@@ -1,9 +1,10 @@
 //! Moving a phone book from the embedded file to Riak with `phonebook export | phonebook
 //! import`, through each API: 10,000 contacts, every one read back, and a second import that
-//! changes nothing.
+//! changes nothing; bad lines; and an import that updates the cache a running service reads.
 
-use crate::support::riak::{addr_of, cluster, APIS};
-use crate::support::{embedded_arg, temp_dir};
+use crate::support::memcached::Memcached;
+use crate::support::riak::{addr_of, call, client, cluster, riak_service_with, APIS};
+use crate::support::{embedded_arg, metric, temp_dir};
 use riak_standin::StandinOptions;
 use std::io::Write;
 use std::path::Path;
@@ -126,5 +127,33 @@ fn an_import_reports_bad_lines_by_number_and_fails_after_storing_the_rest() {
     assert_eq!(
         String::from_utf8_lossy(&back.stdout),
         "{\"name\":\"Anna\",\"number\":\"111\"}\n{\"name\":\"Bob\",\"number\":\"333\"}\n"
+    );
+}
+
+#[test]
+fn an_import_with_the_cache_replaces_the_entries_a_running_service_reads() {
+    let dir = temp_dir("transfer-cache");
+    let mc = Memcached::start();
+    let node = cluster(1, StandinOptions::default()).remove(0);
+    let riak = format!("pbc://{}", addr_of(&node, "pbc"));
+    let cache = format!("\n[cache]\nurl = \"{}\"\n", mc.url());
+    let svc = riak_service_with("transfer-cache", "pbc", &[&node], "production", &cache);
+    let agent = client();
+    let saved = call(&agent, "POST", &svc.url("/contacts"), Some(("Anna", "111")));
+    assert_eq!(saved.0, 200, "{}", saved.1);
+    let anna = svc.url("/contacts/Anna");
+    assert!(call(&agent, "GET", &anna, None).1.contains("111"));
+    assert_eq!(metric(&svc, "phonebook_cache_hits_total"), 1, "cached");
+
+    let line = b"{\"name\":\"Anna\",\"number\":\"222\"}\n";
+    let args = ["import", "--store", &riak, "--cache", &mc.url()];
+    let out = phonebook(&dir, &args, line);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Within the entry's 10 s, from the cache: the imported number, not the old one.
+    assert!(call(&agent, "GET", &anna, None).1.contains("222"));
+    assert_eq!(
+        metric(&svc, "phonebook_cache_hits_total"),
+        2,
+        "from the cache"
     );
 }
