@@ -11,6 +11,12 @@ phonebook: a phone book over HTTP
 USAGE:
     phonebook [OPTIONS]              serve (the default)
     phonebook flush-cache [OPTIONS]  empty every memcached server of --cache (or the file's)
+    phonebook export [OPTIONS]       write every contact of --store to standard output, one
+                                     JSON object a line, in name order
+    phonebook import [OPTIONS]       store each line of standard input (as export writes them)
+                                     in --store, updating --cache; a bad line is reported with
+                                     its number and skipped (exit code 2 at the end); running
+                                     it twice is safe
 
 OPTIONS (each overrides phonebook.toml):
     --config FILE      configuration file [default: phonebook.toml if present]
@@ -34,6 +40,10 @@ pub enum Command {
     Serve(Overrides),
     /// `flush-cache`: empty the configured memcached servers.
     FlushCache(Overrides),
+    /// `export`: every contact of the store to standard output.
+    Export(Overrides),
+    /// `import`: contacts from standard input into the store.
+    Import(Overrides),
     Help,
     Version,
 }
@@ -44,10 +54,12 @@ pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Comma
     let mut parser = lexopt::Parser::from_args(args);
     let mut over = Overrides::default();
     let bad = |e: lexopt::Error| Error::Config(format!("{e} (see --help)"));
-    let mut flush = false;
+    let mut command: Option<Make> = None;
     while let Some(arg) = parser.next().map_err(bad)? {
         match arg {
-            Value(cmd) if cmd == "flush-cache" && !flush => flush = true,
+            Value(cmd) if command.is_none() && COMMANDS.iter().any(|(c, _)| cmd == *c) => {
+                command = COMMANDS.iter().find(|(c, _)| cmd == *c).map(|(_, f)| *f);
+            }
             Long("config") => over.config = Some(PathBuf::from(parser.value().map_err(bad)?)),
             Long("mode") => over.mode = Some(text(&mut parser)?),
             Long("threads") => {
@@ -65,12 +77,18 @@ pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Comma
             other => return Err(bad(other.unexpected())),
         }
     }
-    Ok(if flush {
-        Command::FlushCache(over)
-    } else {
-        Command::Serve(over)
-    })
+    Ok(command.unwrap_or(Command::Serve)(over))
 }
+
+/// Makes a command from its options.
+type Make = fn(Overrides) -> Command;
+
+/// The commands other than serving, by name.
+const COMMANDS: [(&str, Make); 3] = [
+    ("flush-cache", Command::FlushCache),
+    ("export", Command::Export),
+    ("import", Command::Import),
+];
 
 fn text(parser: &mut lexopt::Parser) -> Result<String, Error> {
     let value = parser
@@ -152,5 +170,24 @@ mod tests {
         };
         assert_eq!(over.cache.as_deref(), Some(unix));
         assert!(HELP.contains("memcache+unix:///path/to/memcached.sock"));
+    }
+
+    #[test]
+    fn export_and_import_take_the_store_and_cache_options() {
+        let Ok(Command::Export(over)) = parse_strs(&["export", "--store", "embedded:x.redb"])
+        else {
+            panic!("export");
+        };
+        assert_eq!(over.store.as_deref(), Some("embedded:x.redb"));
+        let args = ["import", "--store", "pbc://a", "--cache", "memcache://b"];
+        let Ok(Command::Import(over)) = parse_strs(&args) else {
+            panic!("import");
+        };
+        assert_eq!(
+            (over.store.as_deref(), over.cache.as_deref()),
+            (Some("pbc://a"), Some("memcache://b"))
+        );
+        assert!(parse_strs(&["export", "import"]).is_err(), "one command");
+        assert!(HELP.contains("phonebook export") && HELP.contains("phonebook import"));
     }
 }

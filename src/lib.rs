@@ -22,6 +22,7 @@ mod http;
 mod httpdate;
 mod metrics;
 mod pool;
+mod transfer;
 
 /// The open files a server needs (the deploy test checks the systemd unit against it).
 pub use http::open_files_needed;
@@ -32,14 +33,16 @@ use error::Error;
 use std::ffi::OsString;
 use std::sync::Arc;
 
-/// Runs the command line `args` (without the program name): serve, flush the cache, or print
-/// the help or the version.
+/// Runs the command line `args` (without the program name): serve, flush the cache, export or
+/// import the contacts, or print the help or the version.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), Error> {
     match cli::parse(args)? {
         Command::Help => print!("{}", cli::HELP),
         Command::Version => println!("phonebook {}", env!("CARGO_PKG_VERSION")),
         Command::Serve(over) => serve(&config::load(&over)?)?,
         Command::FlushCache(over) => flush_cache(&config::load(&over)?)?,
+        Command::Export(over) => export(&config::load(&over)?)?,
+        Command::Import(over) => import(&config::load(&over)?)?,
     }
     Ok(())
 }
@@ -74,6 +77,51 @@ fn flush_cache(config: &Config) -> Result<(), Error> {
         println!("flushed memcached {addr}");
     }
     Ok(())
+}
+
+/// Writes every contact of the store to standard output; the count goes to standard error.
+fn export(config: &Config) -> Result<(), Error> {
+    log_warnings();
+    let store = store::open(&config.store, 1)?;
+    let mut progress = transfer::Progress::on_terminal();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let count = transfer::export(&*store, &mut out, &mut progress)?;
+    progress.done();
+    eprintln!("exported {count} contacts");
+    Ok(())
+}
+
+/// Stores every contact of standard input through the app (store, then cache); reports the
+/// lines it skipped, and fails at the end if there were any.
+fn import(config: &Config) -> Result<(), Error> {
+    log_warnings();
+    let store = store::open(&config.store, transfer::WRITERS)?;
+    let cache = cache::Cache::open(&config.cache, transfer::WRITERS);
+    let app = app::App::new(store).with_cache(cache);
+    let mut progress = transfer::Progress::on_terminal();
+    let done = transfer::import(&app, &mut std::io::stdin().lock(), &mut progress);
+    progress.done();
+    let done = done?;
+    for skipped in &done.skipped {
+        eprintln!("phonebook import: skipped {skipped}");
+    }
+    eprintln!(
+        "imported {} contacts, skipped {} lines",
+        done.written,
+        done.skipped.len()
+    );
+    match done.skipped.len() {
+        0 => Ok(()),
+        n => Err(Error::BadInput(format!(
+            "{n} lines were not contacts (listed above); every other line was imported"
+        ))),
+    }
+}
+
+/// Logging for the one-shot commands: warnings only, on standard error (stdout is data).
+fn log_warnings() {
+    let env = env_logger::Env::default().default_filter_or("warn");
+    let _ = env_logger::Builder::from_env(env).try_init();
 }
 
 fn init_logging(mode: Mode) {

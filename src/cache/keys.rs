@@ -30,9 +30,36 @@ fn fnv1a_128(bytes: &[u8]) -> u128 {
         .fold(OFFSET, |h, &b| (h ^ b as u128).wrapping_mul(PRIME))
 }
 
-/// Which server holds a key: stable across processes, so all instances agree.
-pub(super) fn server_index(key: &str, servers: usize) -> usize {
-    (fnv1a_128(key.as_bytes()) % servers as u128) as usize
+/// Which server holds a key, by rendezvous hashing: each server's score for the key is a hash
+/// of the server's address and the key, and the highest score wins. Every instance given the
+/// same addresses agrees, in whatever order they are listed; adding a server moves only the
+/// keys it now wins (about 1/N of them), and removing one moves only its own keys
+/// (docs/cache.md says why not ketama).
+pub(super) fn server_index<'a>(key: &str, addrs: impl IntoIterator<Item = &'a str>) -> usize {
+    addrs
+        .into_iter()
+        .map(|addr| score(addr, key))
+        .enumerate()
+        .max_by_key(|&(_, score)| score)
+        .map_or(0, |(i, _)| i)
+}
+
+/// A server's score for a key: FNV-1a over `address`, a NUL (no address contains one) and the
+/// key, folded to 64 bits and finished with MurmurHash3's 64-bit mixer, so that scores of
+/// different servers for one key are independent.
+fn score(addr: &str, key: &str) -> u64 {
+    let bytes = [addr.as_bytes(), b"\0", key.as_bytes()].concat();
+    let hash = fnv1a_128(&bytes);
+    fmix64((hash >> 64) as u64 ^ hash as u64)
+}
+
+/// MurmurHash3's 64-bit finalizer: every input bit affects every output bit.
+fn fmix64(mut h: u64) -> u64 {
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51afd7ed558ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ceb9fe1a85ec53);
+    h ^ (h >> 33)
 }
 
 #[cfg(test)]
@@ -81,8 +108,65 @@ mod tests {
         assert_eq!(fnv1a_128(b"a"), 0xd228cb696f1a8caf78912b704e4a8964);
         let mut per_server = [0; 3];
         for i in 0..300 {
-            per_server[server_index(&key(&format!("name {i}")), 3)] += 1;
+            per_server[server_index(&key(&format!("name {i}")), THREE)] += 1;
         }
         assert!(per_server.iter().all(|&n| n > 60), "{per_server:?}");
+    }
+
+    const THREE: [&str; 3] = ["10.0.0.1:11211", "10.0.0.2:11211", "10.0.0.3:11211"];
+    const KEYS: usize = 100_000;
+
+    /// The share of `KEYS` keys whose server (by address) differs between two server lists.
+    fn moved(before: &[&str], after: &[&str], pick: fn(&str, &[&str]) -> usize) -> f64 {
+        let moved = (0..KEYS)
+            .map(|i| key(&format!("Person {i}")))
+            .filter(|k| before[pick(k, before)] != after[pick(k, after)])
+            .count();
+        moved as f64 / KEYS as f64
+    }
+
+    fn rendezvous(key: &str, addrs: &[&str]) -> usize {
+        server_index(key, addrs.iter().copied())
+    }
+
+    /// The rule this replaced: the key's hash modulo the number of servers.
+    fn modulo(key: &str, addrs: &[&str]) -> usize {
+        (fnv1a_128(key.as_bytes()) % addrs.len() as u128) as usize
+    }
+
+    #[test]
+    fn a_third_server_moves_a_third_of_the_keys_not_two_thirds() {
+        let share = moved(&THREE[..2], &THREE, rendezvous);
+        assert!(
+            (share - 1.0 / 3.0).abs() < 0.02,
+            "rendezvous moved {share:.4}"
+        );
+        let old = moved(&THREE[..2], &THREE, modulo);
+        assert!((old - 2.0 / 3.0).abs() < 0.02, "modulo moved {old:.4}");
+        // Every key that moved went to the new server.
+        for i in 0..10_000 {
+            let k = key(&format!("Person {i}"));
+            let (two, three) = (rendezvous(&k, &THREE[..2]), rendezvous(&k, &THREE));
+            assert!(two == three || three == 2, "{k} moved between old servers");
+        }
+        println!("2 -> 3 servers: rendezvous moved {share:.4} of the keys, modulo {old:.4}");
+    }
+
+    #[test]
+    fn removing_a_server_moves_only_its_own_keys_and_order_does_not_matter() {
+        let without_second = [THREE[0], THREE[2]];
+        for i in 0..10_000 {
+            let k = key(&format!("Person {i}"));
+            let before = THREE[rendezvous(&k, &THREE)];
+            let after = without_second[rendezvous(&k, &without_second)];
+            assert!(
+                before == after || before == THREE[1],
+                "{k}: {before} -> {after}"
+            );
+            let reversed = [THREE[2], THREE[1], THREE[0]];
+            assert_eq!(reversed[rendezvous(&k, &reversed)], before, "{k}");
+        }
+        let share = moved(&THREE, &without_second, rendezvous);
+        assert!((share - 1.0 / 3.0).abs() < 0.02, "moved {share:.4}");
     }
 }

@@ -129,7 +129,10 @@ impl Cache {
         key: &str,
         op: impl FnOnce(&mut memcached::McSocket) -> io::Result<T>,
     ) -> Outcome<T> {
-        let server = &self.servers[server_index(key, self.servers.len())];
+        let addrs = self.servers.iter().map(|s| s.addr.as_str());
+        // A server that is down stays this key's server: its keys go to the store meanwhile,
+        // rather than to another server that may hold an older copy from before it went down.
+        let server = &self.servers[server_index(key, addrs)];
         let now = self.now_ms();
         if !server.usable(now) {
             return Outcome::Skipped;

@@ -65,6 +65,8 @@ mod riak {
     mod standin;
     // The stand-in's behaviours of a real cluster.
     mod standin_real;
+    // 10,000 contacts moved from the embedded file to Riak with export and import.
+    mod transfer;
     // Writes and reads: one request per blind write, siblings resolved.
     mod writes;
 }

@@ -28,7 +28,7 @@ OPTIONS:
 ";
 
 /// Days in an average month: GB-month prices and monthly allowances are spread over these.
-const DAYS_PER_MONTH: f64 = 365.0 / 12.0;
+pub const DAYS_PER_MONTH: f64 = 365.0 / 12.0;
 
 /// The TOML file.
 #[derive(Debug, Deserialize)]
@@ -36,9 +36,23 @@ const DAYS_PER_MONTH: f64 = 365.0 / 12.0;
 pub struct File {
     pub prices: Prices,
     pub scenario: Scenario,
+    /// What each instance type offers, for `plan` (`cost` does not need it).
+    #[serde(default)]
+    pub machines: BTreeMap<String, Machine>,
 }
 
-#[derive(Debug, Deserialize)]
+/// An instance type's cores and memory.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Machine {
+    pub vcpus: f64,
+    pub memory_gib: f64,
+    /// The share of each vCPU it sustains without spending credits (1 for fixed performance;
+    /// e.g. 0.2 for a t3.small).
+    pub baseline: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Prices {
     pub region: String,
@@ -65,7 +79,7 @@ pub struct Scenario {
 }
 
 /// A group of identical VMs.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Vm {
     pub role: String,
@@ -325,6 +339,12 @@ ebs_gb = 100
         let file = parse(include_str!("../aws-prices.toml")).unwrap();
         assert!(file.prices.looked_up.len() == 10 && !file.prices.sources.is_empty());
         assert!(bill(&file).is_ok());
+        // `plan` knows the size of every type the scenario uses.
+        assert!(file
+            .scenario
+            .vm
+            .iter()
+            .all(|v| file.machines.contains_key(&v.kind)));
     }
 
     #[test]

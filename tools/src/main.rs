@@ -12,6 +12,7 @@ mod error;
 mod experiment;
 mod load;
 mod net;
+mod plan;
 mod progress;
 mod riak;
 
@@ -36,6 +37,7 @@ COMMANDS:
     soak              a long load that samples throughput and the service's memory
     experiment        run an experiment plan: start everything, measure, write tables and charts
     cost              the daily cost of a deployment, from a price table and measured results
+    plan              machines and daily cost for target request rates, from measured costs
     riak-bench        Riak store operations per second: APIs, write modes, clients
     riak-standin      a Riak stand-in (PBC and HTTP subset) in the foreground
 ";
@@ -71,6 +73,7 @@ fn run() -> Result<()> {
         "soak" => load::soak::run(parser),
         "experiment" => experiment::run(parser),
         "cost" => cost::run(parser),
+        "plan" => plan::run(parser),
         "riak-bench" => riak::bench::run(parser),
         "riak-standin" => riak::standin::run(parser),
         "help" => {

@@ -43,8 +43,12 @@ const ASPECTS: [Aspect; 4] = [
     },
     Aspect {
         name: "cache",
-        value: |c| c.cache.to_string(),
-        rank: |c| i64::from(c.cache != Cache::Off),
+        value: |c| c.cache_name(),
+        // Off, then one server, then more servers.
+        rank: |c| match c.cache {
+            Cache::Off => 0,
+            _ => c.cache_servers as i64,
+        },
     },
     Aspect {
         name: "nodes",
@@ -206,6 +210,7 @@ store = "standin-pbc"
             description: String::new(),
             run,
             report,
+            costs: None,
         }
     }
 

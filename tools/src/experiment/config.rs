@@ -20,6 +20,8 @@ pub struct Config {
     /// Stand-in nodes to start.
     pub nodes: usize,
     pub cache: Cache,
+    /// memcached servers the runner starts when `cache` is `memcached`.
+    pub cache_servers: usize,
     /// Links behind a slow link.
     pub slow: Vec<Link>,
     /// Overrides the plan's load concurrency.
@@ -110,6 +112,7 @@ impl Default for Config {
             store: Store::Embedded,
             nodes: 1,
             cache: Cache::Off,
+            cache_servers: 1,
             slow: Vec::new(),
             concurrency: None,
             rate: None,
@@ -138,6 +141,13 @@ impl Config {
                     return bad("slow names a link this configuration lacks")
                 }
             }
+        }
+        if !(1..=8).contains(&self.cache_servers)
+            || (self.cache_servers > 1 && self.cache != Cache::Memcached)
+        {
+            return bad(
+                "cache_servers must be 1 to 8, and more than 1 only with cache = \"memcached\"",
+            );
         }
         if self.concurrency == Some(0) {
             return bad("concurrency must be at least 1");
@@ -170,7 +180,19 @@ impl Config {
             let links: Vec<&str> = self.slow.iter().map(|l| l.name()).collect();
             format!(", slow {}", links.join("+"))
         };
-        format!("{mode}, {}{nodes}, cache {}{slow}", self.store, self.cache)
+        format!(
+            "{mode}, {}{nodes}, cache {}{slow}",
+            self.store,
+            self.cache_name()
+        )
+    }
+
+    /// The cache as tables show it: `memcached ×2` for two servers started by the runner.
+    pub fn cache_name(&self) -> String {
+        match self.cache_servers {
+            1 => self.cache.to_string(),
+            n => format!("{} ×{n}", self.cache),
+        }
     }
 }
 

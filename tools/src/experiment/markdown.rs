@@ -54,6 +54,9 @@ pub fn write(
         }
     }
     md.push_str("\n![throughput](throughput.svg)\n\n![p99 latency](latency-p99.svg)\n");
+    if summaries.iter().any(|s| s.costs.is_some()) {
+        md.push_str(&costs_table(summaries));
+    }
     if !worth.is_empty() {
         md.push_str(&worth_table(worth));
     }
@@ -118,6 +121,35 @@ fn worth_table(worth: &[Worth]) -> String {
         );
     }
     md.push_str("\n![what each change is worth](worth.svg)\n");
+    md
+}
+
+/// What a request cost in the closed-loop runs: the figures `phonebook-tools plan` reads.
+fn costs_table(summaries: &[Summary]) -> String {
+    let mut md = String::from(
+        "\n## What a request costs\n\nMedians of the closed-loop runs: the service's CPU time \
+         and memcached's (from `/proc`), the store operations and cache lookups the service \
+         counted (its `/metrics`), and the bytes memcached held per item at the end of a run, \
+         each per request. `phonebook-tools plan` sizes a fleet from them.\n\n\
+         | configuration | service CPU µs | memcached CPU µs | store gets | store puts | cache hit \
+         rate | bytes per cached item |\n|---|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for s in summaries {
+        let Some(c) = &s.costs else { continue };
+        let opt =
+            |v: Option<f64>, digits: usize| v.map_or("–".into(), |v| format!("{v:.digits$}"));
+        let _ = writeln!(
+            md,
+            "| {} | {:.1} | {:.1} | {:.3} | {:.3} | {} | {} |",
+            s.config,
+            c.cpu_us_per_request,
+            c.cache_cpu_us_per_request,
+            c.store_gets_per_request,
+            c.store_puts_per_request,
+            opt(c.cache_hit_rate, 3),
+            opt(c.cache_bytes_per_item, 0)
+        );
+    }
     md
 }
 

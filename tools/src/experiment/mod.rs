@@ -13,6 +13,7 @@ pub mod compare;
 pub mod config;
 pub mod markdown;
 pub mod plan;
+pub mod probe;
 pub mod procs;
 pub mod record;
 pub mod results;
@@ -31,6 +32,7 @@ use crate::load::report::Report;
 use config::{Link, Mode, Server};
 use phonebook::contact::Contact;
 use plan::{Config, Plan};
+use probe::Costs;
 use procs::Proc;
 use record::Record;
 use setup::Setup;
@@ -214,7 +216,7 @@ impl Runner {
             let mut paces = vec![Pace::Closed];
             paces.extend(self.plan.rate(config).map(|rate| Pace::Open { rate }));
             for pace in paces {
-                let report = self.measure(config, &mut setup, run, pace)?;
+                let (report, costs) = self.measure(config, &mut setup, run, pace)?;
                 eprintln!(
                     "experiment:   run {run}/{}: {}",
                     self.plan.repeats,
@@ -225,35 +227,50 @@ impl Runner {
                     description: config.describe(),
                     run,
                     report,
+                    costs,
                 });
             }
         }
         Ok(records)
     }
 
-    /// One run: an emptied cache, a fresh service, the workload replayed at `pace`.
+    /// One run: an emptied cache, a fresh service, the workload replayed at `pace`; with what it
+    /// cost the service and memcached per request.
     fn measure(
         &mut self,
         config: &Config,
         setup: &mut Setup,
         run: usize,
         pace: Pace,
-    ) -> Result<Report> {
+    ) -> Result<(Report, Option<Costs>)> {
         setup.check_alive()?;
         setup.empty_cache(&self.phonebook)?;
         let tag = match pace {
             Pace::Closed => format!("run{run}"),
             Pace::Open { .. } => format!("run{run}-open"),
         };
-        let (service, addr) = self.start_server(config, setup, &tag)?;
+        let (service, direct) = self.start_server(config, setup, &tag)?;
         let addr = if config.is_slow(Link::Front) {
-            setup.slow_link(&addr, &format!("front-{}-{tag}", config.name))?
+            setup.slow_link(&direct, &format!("front-{}-{tag}", config.name))?
         } else {
-            addr
+            direct.clone()
         };
+        let phonebook = config.server == Server::Phonebook;
+        let read = || probe::read(&direct, service.pid(), &setup.memcached_pids);
+        let before = if phonebook { Some(read()?) } else { None };
         let report = self.load(config, &addr, pace)?;
+        let costs = match before {
+            Some(before) => {
+                let after = read()?;
+                let memory = (!setup.memcached.is_empty())
+                    .then(|| probe::cache_memory(&setup.memcached))
+                    .transpose()?;
+                Some(Costs::between(&before, &after, report.requests(), memory))
+            }
+            None => None,
+        };
         service.stop();
-        Ok(report)
+        Ok((report, costs))
     }
 
     /// Replays the workload against `addr` with the plan's load settings.

@@ -217,6 +217,8 @@ mod tests {
         // Latency from open loop, and a stand-in as slow as a real cluster.
         assert!(plan.configs.iter().all(|c| plan.rate(c).is_some()));
         assert_eq!(plan.standin.profile, Some(Profile::Real));
+        let cache = Plan::parse(include_str!("../../experiments-cache.toml")).unwrap();
+        assert!(cache.configs.iter().any(|c| c.cache_servers == 2));
         let small = Plan::parse(include_str!("../../experiments-embedded.toml")).unwrap();
         assert!(small.configs.iter().all(|c| c.store == Store::Embedded));
     }

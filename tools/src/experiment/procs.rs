@@ -38,6 +38,11 @@ impl Proc {
         }
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Fails if the process has already exited.
     pub fn check_alive(&mut self) -> Result<()> {
         match self.child.try_wait()? {

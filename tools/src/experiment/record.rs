@@ -2,6 +2,7 @@
 //! summary, table, chart and comparison of an experiment is made from.
 
 use crate::experiment::chart;
+use crate::experiment::probe::Costs;
 use crate::load::report::Report;
 
 /// One run of one configuration.
@@ -10,6 +11,8 @@ pub struct Record {
     pub description: String,
     pub run: usize,
     pub report: Report,
+    /// What the run cost the service and memcached per request (`None` for the baseline).
+    pub costs: Option<Costs>,
 }
 
 /// Median, lowest and highest of a set of runs.

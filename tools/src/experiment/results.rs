@@ -8,6 +8,7 @@ use crate::experiment::chart::{self, Bar, Kind};
 use crate::experiment::compare;
 use crate::experiment::markdown;
 use crate::experiment::plan::Plan;
+use crate::experiment::probe;
 use crate::experiment::record::{Record, Spread};
 use crate::experiment::summary::{self, Summary};
 use crate::load::report;
@@ -82,10 +83,15 @@ fn write_csv(path: &Path, records: &[Record]) -> Result<()> {
     let mut header = vec!["config", "run", "description"];
     // The report's own columns say which loop a row is (`loop`, `rate_rps`).
     header.extend(report::CSV_HEADER);
+    header.extend(probe::CSV_HEADER);
     csv::write_row(&mut out, &header)?;
     for r in records {
         let mut fields = vec![r.config.clone(), r.run.to_string(), r.description.clone()];
         fields.extend(r.report.csv_fields());
+        fields.extend(match &r.costs {
+            Some(costs) => costs.csv_fields(),
+            None => vec![String::new(); probe::CSV_HEADER.len()],
+        });
         csv::write_row(
             &mut out,
             &fields.iter().map(String::as_str).collect::<Vec<_>>(),

@@ -21,6 +21,8 @@ pub struct Setup {
     pub cache_url: String,
     /// memcached servers to empty before each run (their real addresses, not the slow links').
     pub memcached: Vec<String>,
+    /// The memcached processes started here, whose CPU time a run measures.
+    pub memcached_pids: Vec<u32>,
     /// The processes, stopped on drop.
     procs: Vec<Proc>,
     /// Whether `phonebook flush-cache` works (else memcached is emptied with `flush_all`).
@@ -37,6 +39,7 @@ impl Setup {
             store_url: String::new(),
             cache_url: "off".into(),
             memcached: Vec::new(),
+            memcached_pids: Vec::new(),
             procs: Vec::new(),
             flush_command: None,
             tools: tools.to_path_buf(),
@@ -131,8 +134,17 @@ impl Setup {
         ))
     }
 
-    /// Starts a local memcached on a free port.
+    /// Starts the configuration's local memcached servers, each on a free port.
     fn memcached(&mut self, config: &Config, slow: bool) -> Result<String> {
+        let mut addrs = Vec::new();
+        for i in 0..config.cache_servers {
+            addrs.push(self.one_memcached(config, i)?);
+        }
+        Ok(format!("memcache://{}", self.hosts(&addrs, slow, "cache")?))
+    }
+
+    /// Starts one memcached on a free port; returns its address.
+    fn one_memcached(&mut self, config: &Config, index: usize) -> Result<String> {
         let addr = procs::free_addr()?;
         let args = [
             "-l".to_string(),
@@ -147,15 +159,15 @@ impl Setup {
             "-u".into(),
             "nobody".into(),
         ];
-        let log = self.logs.join(format!("memcached-{}.log", config.name));
+        let log = self
+            .logs
+            .join(format!("memcached-{}-{index}.log", config.name));
         let proc = procs::spawn_listening(Path::new("memcached"), &args, &log, &[addr])
             .map_err(|e| Error::new(format!("cannot start memcached (is it installed?): {e}")))?;
+        self.memcached_pids.push(proc.pid());
         self.procs.push(proc);
         self.memcached.push(addr.to_string());
-        Ok(format!(
-            "memcache://{}",
-            self.hosts(&[addr.to_string()], slow, "cache")?
-        ))
+        Ok(addr.to_string())
     }
 
     /// Empties every memcached of the configuration: with the service's own `phonebook

@@ -1,6 +1,7 @@
 //! One configuration's runs summed up: peak throughput from its closed-loop runs, latencies
 //! from its open-loop runs, each as the median and min–max of the runs.
 
+use crate::experiment::probe::Costs;
 use crate::experiment::record::{Record, Spread};
 use crate::load::report::Report;
 
@@ -16,6 +17,8 @@ pub struct Summary<'a> {
     /// The open-loop rate, and the p50 and p99 seen at it.
     pub open: Option<(f64, Spread, Spread)>,
     pub errors: u64,
+    /// The medians of what the closed-loop runs cost per request, when they were measured.
+    pub costs: Option<Costs>,
 }
 
 impl Summary<'_> {
@@ -60,6 +63,11 @@ pub fn summarize(records: &[Record]) -> Vec<Summary<'_>> {
             });
             // A plan always has closed-loop runs; an open-only set would still summarize.
             let peak = if closed.is_empty() { &open } else { &closed };
+            let costs: Vec<Costs> = records
+                .iter()
+                .filter(|r| r.config == name && r.report.rate == peak[0].rate)
+                .filter_map(|r| r.costs)
+                .collect();
             Summary {
                 config: name,
                 description: &records
@@ -72,9 +80,27 @@ pub fn summarize(records: &[Record]) -> Vec<Summary<'_>> {
                 closed_p99: of(peak, |r| r.percentile_ms(99.0)),
                 open: open_summary,
                 errors: mine.iter().map(|r| r.requests() - r.ok()).sum(),
+                costs: median_costs(&costs),
             }
         })
         .collect()
+}
+
+/// Each cost's median over several runs; `None` for no runs.
+fn median_costs(runs: &[Costs]) -> Option<Costs> {
+    let of = |f: fn(&Costs) -> f64| Spread::of(&runs.iter().map(f).collect::<Vec<_>>()).median;
+    let of_some = |f: fn(&Costs) -> Option<f64>| {
+        let values: Vec<f64> = runs.iter().filter_map(f).collect();
+        (!values.is_empty()).then(|| Spread::of(&values).median)
+    };
+    (!runs.is_empty()).then(|| Costs {
+        cpu_us_per_request: of(|c| c.cpu_us_per_request),
+        cache_cpu_us_per_request: of(|c| c.cache_cpu_us_per_request),
+        store_gets_per_request: of(|c| c.store_gets_per_request),
+        store_puts_per_request: of(|c| c.store_puts_per_request),
+        cache_hit_rate: of_some(|c| c.cache_hit_rate),
+        cache_bytes_per_item: of_some(|c| c.cache_bytes_per_item),
+    })
 }
 
 #[cfg(test)]
@@ -93,6 +119,7 @@ mod tests {
             description: "d".into(),
             run: 1,
             report,
+            costs: None,
         }
     }
 

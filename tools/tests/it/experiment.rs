@@ -1,7 +1,9 @@
 //! The experiment runner end to end on a tiny plan: it starts the baseline server, the service,
 //! memcached, a two-node Riak stand-in and slow links itself, repeats each configuration in
 //! closed and in open loop, reports one it cannot run, and writes the CSV, the Markdown tables
-//! and the charts (with what the cache is worth); `cost` then reads the CSV.
+//! and the charts (with what the cache is worth) and what a request cost; `cost` then reads the
+//! CSV. And the capacity table in docs/experiments.md is what `plan` prints from the committed
+//! results.
 
 use crate::support::*;
 
@@ -99,6 +101,23 @@ fn a_plan_runs_end_to_end_and_its_results_feed_cost() {
     assert_eq!(rows.len(), 20, "{csv}");
     // Every request answered 2xx, on the two-node stand-in cluster behind slow links too.
     assert!(rows.iter().all(|r| after(r, 3).is_empty()), "{csv}");
+    // What a request cost: measured for the service, not for the bare baseline; a hit rate
+    // and memcached's bytes per item only with the cache.
+    for row in &rows {
+        let costs: Vec<String> = (15..=20).map(|i| after(row, i)).collect();
+        let number = |i: usize| costs[i].parse::<f64>().unwrap_or(-1.0);
+        if row.starts_with("ceiling,") {
+            assert!(costs.iter().all(String::is_empty), "{row}");
+        } else {
+            assert!(number(0) >= 0.0 && number(2) >= 0.0, "{row}");
+            // A closed-loop run goes through the whole workload, its adds included.
+            if after(row, 13) == "closed" {
+                assert!(number(3) > 0.0, "{row}");
+            }
+            let cached = row.contains("cache memcached");
+            assert_eq!(!costs[4].is_empty(), cached, "{row}");
+        }
+    }
     let md = std::fs::read_to_string(results.join("results.md")).unwrap();
     assert!(
         md.contains(
@@ -134,4 +153,32 @@ fn a_plan_runs_end_to_end_and_its_results_feed_cost() {
         "{bill}"
     );
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn the_capacity_table_in_the_docs_is_what_plan_prints_from_the_committed_results() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let docs = std::fs::read_to_string(format!("{root}/docs/experiments.md")).unwrap();
+    let command = "phonebook-tools plan --results tools/results/cache-servers/results.csv \
+                   --prices tools/aws-prices.toml";
+    assert!(
+        docs.contains(&format!("`{command}`")),
+        "the docs name the command"
+    );
+    let out = std::process::Command::new(tools())
+        .args(command.split_whitespace().skip(1))
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let table = String::from_utf8(out.stdout).unwrap();
+    let rows: Vec<&str> = table.lines().filter(|l| l.starts_with("| ")).collect();
+    assert_eq!(rows.len(), 5, "a header and four rates: {table}");
+    for row in rows {
+        assert!(docs.contains(row), "docs/experiments.md lacks {row:?}");
+    }
 }
