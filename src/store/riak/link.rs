@@ -1,7 +1,9 @@
 //! One Riak node through one API: the `Link` trait that `pbc/` and `http/` implement, and
 //! what goes through it (a key as read, with its siblings).
 
+use super::policy::Quorum;
 use super::Fail;
+use std::time::Duration;
 
 /// One value of a key as read: several when the key has siblings.
 #[derive(Debug, Clone)]
@@ -23,8 +25,39 @@ pub(crate) struct Object {
 pub(crate) struct Read {
     /// The vclock and metadata only (values may be empty).
     pub head: bool,
-    /// Riak's `notfound_ok`: whether a replica's "not found" counts toward the read quorum.
+    /// Riak's `notfound_ok`: whether a replica's "not found" counts toward the read quorum
+    /// (sent only when false).
     pub notfound_ok: bool,
+    /// Riak's `r`, `pr` and `basic_quorum` (each sent only when set).
+    pub r: Quorum,
+    pub pr: Quorum,
+    pub basic_quorum: bool,
+    /// Riak's own `timeout` for the request.
+    pub timeout: Option<Duration>,
+}
+
+/// How to write a key: Riak's `w`, `dw`, `pw` and `timeout` (each sent only when set).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Write {
+    pub w: Quorum,
+    pub dw: Quorum,
+    pub pw: Quorum,
+    pub timeout: Option<Duration>,
+}
+
+impl Read {
+    /// A read with no option set: Riak's defaults, the bytes of the captured requests.
+    #[cfg(test)]
+    pub fn plain(head: bool) -> Read {
+        Read {
+            head,
+            notfound_ok: true,
+            r: Quorum::Default,
+            pr: Quorum::Default,
+            basic_quorum: false,
+            timeout: None,
+        }
+    }
 }
 
 /// The key a readiness probe reads: any key will do, a get proves the KV service answers.
@@ -41,16 +74,19 @@ pub(crate) trait Link: Send + Sync {
         key: &str,
         value: &[u8],
         vclock: Option<&[u8]>,
+        write: Write,
     ) -> Result<(), Fail>;
     /// The bucket's `allow_mult` property.
     fn allow_mult(&self, bucket: &str) -> Result<bool, Fail>;
-    /// At most `limit` keys in `min..=max`, in key order (a `$key` index range query).
+    /// At most `limit` keys in `min..=max`, in key order (a `$key` index range query), with
+    /// Riak's own `timeout` if set.
     fn key_range(
         &self,
         bucket: &str,
         min: &[u8],
         max: &[u8],
         limit: u32,
+        timeout: Option<Duration>,
     ) -> Result<Vec<Vec<u8>>, Fail>;
     /// Forgets idle connections (after the node was found down).
     fn reset(&self);
@@ -59,12 +95,9 @@ pub(crate) trait Link: Send + Sync {
     fn pool_waits(&self) -> u64 {
         0
     }
-    /// Whether the node serves data: a real get (a ping answers long before that).
-    fn probe(&self, bucket: &str) -> Result<(), Fail> {
-        let read = Read {
-            head: true,
-            notfound_ok: true,
-        };
+    /// Whether the node serves data: a real get (a ping answers long before that), read as
+    /// `read` says (one replica's answer is enough).
+    fn probe(&self, bucket: &str, read: Read) -> Result<(), Fail> {
         self.fetch(bucket, PROBE_KEY, read).map(drop)
     }
 }

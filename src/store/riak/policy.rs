@@ -1,0 +1,244 @@
+//! The read and write policy: which quorum values and Riak `timeout` each try of a request
+//! sends, and when a weaker try follows. Every node answers for the same replicas, so a
+//! cluster's "not now" is met by asking for less, not by asking another node. The rules and
+//! what each setting promises: docs/riak-cluster.md, "Reads and writes while a node fails".
+
+use super::link::{Object, Read, Write};
+use super::{Fail, Riak};
+use crate::error::Error;
+use std::time::Duration;
+
+/// A quorum value as Riak takes it per request (`store.r`, `store.w`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quorum {
+    /// Not sent: the bucket's own value.
+    Default,
+    One,
+    /// A majority of the replicas.
+    Quorum,
+    All,
+    Count(u32),
+}
+
+impl Quorum {
+    /// Parses `"default"`, `"one"`, `"quorum"`, `"all"` or a count; `key` names the setting.
+    pub fn parse(key: &str, text: &str) -> Result<Quorum, Error> {
+        match text {
+            "default" => Ok(Quorum::Default),
+            "one" => Ok(Quorum::One),
+            "quorum" => Ok(Quorum::Quorum),
+            "all" => Ok(Quorum::All),
+            n => match n.parse() {
+                Ok(n) if n < 1_000 => Ok(Quorum::Count(n)),
+                _ => Err(Error::Config(format!(
+                    "store.{key} must be \"default\", \"one\", \"quorum\", \"all\" or a count, \
+                     not {text:?}"
+                ))),
+            },
+        }
+    }
+
+    /// The PBC field's value (riak_pb's special values), `None` when not sent.
+    pub(crate) fn pbc(self) -> Option<u32> {
+        match self {
+            Quorum::Default => None,
+            Quorum::One => Some(u32::MAX - 1),
+            Quorum::Quorum => Some(u32::MAX - 2),
+            Quorum::All => Some(u32::MAX - 3),
+            Quorum::Count(n) => Some(n),
+        }
+    }
+
+    /// The HTTP query parameter's value, `None` when not sent.
+    pub(crate) fn http(self) -> Option<String> {
+        match self {
+            Quorum::Default => None,
+            Quorum::One => Some("one".into()),
+            Quorum::Quorum => Some("quorum".into()),
+            Quorum::All => Some("all".into()),
+            Quorum::Count(n) => Some(n.to_string()),
+        }
+    }
+}
+
+/// The first try's quorum values and what follows when it cannot be served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quorums {
+    pub r: Quorum,
+    pub pr: Quorum,
+    pub basic_quorum: bool,
+    pub w: Quorum,
+    pub dw: Quorum,
+    pub pw: Quorum,
+    /// Riak's own `timeout`, sent with every get, put and index query (`None`: Riak's 60 s).
+    pub riak_timeout: Option<Duration>,
+    /// After a cluster's "not now" (or a read's "not found"), a second try with r=1 (w=1,
+    /// dw=1); `false` is the previous policy: the first try's answer, retried on other nodes.
+    pub second_try: bool,
+}
+
+impl Default for Quorums {
+    /// The defaults `[store]` documents (config.rs holds them; a test checks they agree).
+    fn default() -> Quorums {
+        Quorums {
+            r: Quorum::Quorum,
+            pr: Quorum::Default,
+            basic_quorum: false,
+            w: Quorum::Quorum,
+            dw: Quorum::Quorum,
+            pw: Quorum::Default,
+            riak_timeout: Some(Duration::from_millis(200)),
+            second_try: true,
+        }
+    }
+}
+
+/// Why a try's answer ends the request or leads to the next try.
+enum Next<T> {
+    Done(Result<T, Error>),
+    Again,
+}
+
+impl Riak {
+    /// The read of the first try: the configured quorum, strict or not as `store.notfound_ok`.
+    pub(super) fn first_read(&self, head: bool) -> Read {
+        let q = &self.settings.quorums;
+        Read {
+            head,
+            notfound_ok: self.settings.notfound_ok,
+            r: q.r,
+            pr: q.pr,
+            basic_quorum: q.basic_quorum,
+            timeout: q.riak_timeout,
+        }
+    }
+
+    /// One replica's value is enough; "not found" only once every replica said so.
+    fn one_strict(&self, head: bool) -> Read {
+        Read {
+            notfound_ok: false,
+            r: Quorum::One,
+            pr: Quorum::Default,
+            basic_quorum: false,
+            ..self.first_read(head)
+        }
+    }
+
+    /// The first replica's answer, "not found" included: only after the strict read timed out,
+    /// that is, when every replica that answers said "not found" and another is silent.
+    fn one_loose(&self, head: bool) -> Read {
+        Read {
+            notfound_ok: true,
+            ..self.one_strict(head)
+        }
+    }
+
+    /// What a readiness probe asks: any one replica's answer, within Riak's timeout.
+    pub(super) fn probe_read(quorums: &Quorums) -> Read {
+        Read {
+            head: true,
+            notfound_ok: true,
+            r: Quorum::One,
+            pr: Quorum::Default,
+            basic_quorum: false,
+            timeout: quorums.riak_timeout,
+        }
+    }
+
+    /// The write of the first try: the configured quorum.
+    pub(super) fn first_write(&self) -> Write {
+        let q = &self.settings.quorums;
+        Write {
+            w: q.w,
+            dw: q.dw,
+            pw: q.pw,
+            timeout: q.riak_timeout,
+        }
+    }
+
+    /// Acknowledged once one replica has it durably.
+    fn one_write(&self) -> Write {
+        Write {
+            w: Quorum::One,
+            dw: Quorum::One,
+            pw: Quorum::Default,
+            ..self.first_write()
+        }
+    }
+
+    /// Reads a key by the policy: the quorum read; then, after a "not now" or a "not found"
+    /// (which empty fallback replicas can give for a key that exists), one replica's value;
+    /// then, if that timed out, the first replica's answer.
+    pub(super) fn fetch_by_policy(&self, key: &str) -> Result<Object, Error> {
+        let bucket = &self.settings.bucket;
+        let fetch = |read: Read| self.nodes.ask(|link| link.fetch(bucket, key, read));
+        if !self.settings.quorums.second_try {
+            return self.nodes.run(|link| link.fetch(bucket, key, self.first_read(false)));
+        }
+        let found = |o: &Object| !o.siblings.is_empty();
+        let tries = [
+            self.first_read(false),
+            self.one_strict(false),
+            self.one_loose(false),
+        ];
+        let last = tries.len() - 1;
+        for (i, read) in tries.into_iter().enumerate() {
+            // A "not found" of the quorum read is checked; any later answer is the answer.
+            let next = match fetch(read) {
+                Ok(object) if i > 0 || found(&object) => Next::Done(Ok(object)),
+                Ok(_) => Next::Again,
+                Err(fail) if i == last => Next::Done(Err(final_error(fail))),
+                Err(fail) => answer_or_again(fail),
+            };
+            if let Next::Done(result) = next {
+                return result;
+            }
+        }
+        unreachable!("the last try always answers")
+    }
+
+    /// Writes by the policy: the quorum write; after a "not now", the write acknowledged by
+    /// one replica. `write` does one try (a read-first write reads with `read`).
+    pub(super) fn store_by_policy(
+        &self,
+        write: impl Fn(&dyn super::Link, Read, Write) -> Result<(), Fail>,
+    ) -> Result<(), Error> {
+        let first = (self.first_read(true), self.first_write());
+        if !self.settings.quorums.second_try {
+            return self.nodes.run(|link| write(link, first.0, first.1));
+        }
+        match self.nodes.ask(|link| write(link, first.0, first.1)) {
+            Ok(()) => return Ok(()),
+            Err(fail) => {
+                if let Next::Done(result) = answer_or_again(fail) {
+                    return result;
+                }
+            }
+        }
+        // The vclock of the weaker try: any replica's (a missing one costs a sibling at worst,
+        // resolved by the next read).
+        let second = (self.one_loose(true), self.one_write());
+        self.nodes
+            .ask(|link| write(link, second.0, second.1))
+            .map_err(final_error)
+    }
+}
+
+/// A final answer ends the request; a cluster's "not now" (or a node found down on the way)
+/// leads to the next try.
+fn answer_or_again<T>(fail: Fail) -> Next<T> {
+    match fail {
+        Fail::Riak(msg) => Next::Done(Err(Error::store(msg))),
+        Fail::Unavailable(_) => Next::Again,
+        // No node could be asked at all: a weaker try would find none either.
+        Fail::Down(msg) | Fail::Busy(msg) => Next::Done(Err(Error::StoreUnavailable(msg))),
+    }
+}
+
+/// The error of the last try.
+fn final_error(fail: Fail) -> Error {
+    match fail {
+        Fail::Riak(msg) => Error::store(msg),
+        Fail::Down(msg) | Fail::Unavailable(msg) | Fail::Busy(msg) => Error::StoreUnavailable(msg),
+    }
+}
