@@ -238,7 +238,13 @@ impl Store for Riak {
                 return link.store(bucket, key, value.as_bytes(), None, write);
             }
             let current = link.fetch(bucket, key, read)?;
-            link.store(bucket, key, value.as_bytes(), current.vclock.as_deref(), write)
+            link.store(
+                bucket,
+                key,
+                value.as_bytes(),
+                current.vclock.as_deref(),
+                write,
+            )
         })
     }
 

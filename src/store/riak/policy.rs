@@ -117,7 +117,8 @@ impl Riak {
     fn one_strict(&self, head: bool) -> Read {
         Read {
             notfound_ok: false,
-            r: Quorum::One,
+            // A count, as the recorded requests sent it (`r=1`); Riak reads it as `one`.
+            r: Quorum::Count(1),
             pr: Quorum::Default,
             basic_quorum: false,
             ..self.first_read(head)
@@ -138,7 +139,7 @@ impl Riak {
         Read {
             head: true,
             notfound_ok: true,
-            r: Quorum::One,
+            r: Quorum::Count(1),
             pr: Quorum::Default,
             basic_quorum: false,
             timeout: quorums.riak_timeout,
@@ -159,8 +160,8 @@ impl Riak {
     /// Acknowledged once one replica has it durably.
     fn one_write(&self) -> Write {
         Write {
-            w: Quorum::One,
-            dw: Quorum::One,
+            w: Quorum::Count(1),
+            dw: Quorum::Count(1),
             pw: Quorum::Default,
             ..self.first_write()
         }
@@ -173,7 +174,9 @@ impl Riak {
         let bucket = &self.settings.bucket;
         let fetch = |read: Read| self.nodes.ask(|link| link.fetch(bucket, key, read));
         if !self.settings.quorums.second_try {
-            return self.nodes.run(|link| link.fetch(bucket, key, self.first_read(false)));
+            return self
+                .nodes
+                .run(|link| link.fetch(bucket, key, self.first_read(false)));
         }
         let found = |o: &Object| !o.siblings.is_empty();
         let tries = [

@@ -4,7 +4,7 @@
 use crate::support::{temp_dir, Service};
 use phonebook::contact::Contact;
 use phonebook::store::riak::wire::read_frame;
-use phonebook::store::riak::{Api, Riak, Settings, WriteMode};
+use phonebook::store::riak::{Api, Quorum, Quorums, Riak, Settings, WriteMode};
 use phonebook::store::Store;
 use riak_standin::{Standin, StandinOptions};
 use serde_json::Value;
@@ -24,13 +24,28 @@ pub fn captures(file: &str) -> Value {
     serde_json::from_str(&text).expect("captures are JSON")
 }
 
-/// The store settings the captured requests were made with: Riak's default `notfound_ok`, and
-/// a put that reads the vclock first (no bucket properties read at start-up).
+/// The store settings the captured requests were made with: Riak's defaults (no quorum value
+/// or timeout sent, one try), and a put that reads the vclock first (no bucket properties read
+/// at start-up).
 pub fn capture_settings() -> Settings {
     Settings {
         write: WriteMode::ReadFirst,
         notfound_ok: true,
+        quorums: riak_defaults(),
         ..Settings::new("phonebook_vectors", Duration::from_secs(2), 1)
+    }
+}
+
+/// The quorum settings that send nothing (Riak's defaults, its 60 s timeout) in one try: the
+/// policy before quorum tries.
+pub fn riak_defaults() -> Quorums {
+    Quorums {
+        r: Quorum::Default,
+        w: Quorum::Default,
+        dw: Quorum::Default,
+        riak_timeout: None,
+        second_try: false,
+        ..Quorums::default()
     }
 }
 
