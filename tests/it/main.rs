@@ -45,6 +45,8 @@ mod riak {
     mod deadline;
     // A 2-node ring with replicas: which contacts a stopped node makes read as missing.
     mod cluster;
+    // A node stopped, hung or restarted stale under load: the quorum policy against the previous.
+    mod failover;
     // Nodes killed, all down and back, under the service.
     mod faults;
     // The HTTP client against exchanges captured from a real Riak.

@@ -134,12 +134,17 @@ impl Riak {
         }
     }
 
-    /// What a readiness probe asks: any one replica's answer, within Riak's timeout.
+    /// What a readiness probe asks: any one replica's answer, within Riak's timeout (the
+    /// previous policy: Riak's defaults), so that a probe of a node whose peer hangs succeeds.
     pub(super) fn probe_read(quorums: &Quorums) -> Read {
+        let r = match quorums.second_try {
+            true => Quorum::Count(1),
+            false => Quorum::Default,
+        };
         Read {
             head: true,
             notfound_ok: true,
-            r: Quorum::Count(1),
+            r,
             pr: Quorum::Default,
             basic_quorum: false,
             timeout: quorums.riak_timeout,

@@ -279,6 +279,22 @@ pub fn store_on(api: &str, nodes: &[&Standin], write: WriteMode, notfound_ok: bo
     store_at(api, &addrs, &settings(write, notfound_ok))
 }
 
+/// Like [`store_on`], with the policy before quorum tries ([`riak_defaults`]): one try,
+/// retried on the other nodes.
+pub fn store_previous(api: &str, nodes: &[&Standin], write: WriteMode, notfound_ok: bool) -> Riak {
+    let addrs: Vec<String> = nodes.iter().map(|n| addr_of(n, api)).collect();
+    let settings = Settings {
+        quorums: riak_defaults(),
+        ..settings(write, notfound_ok)
+    };
+    store_at(api, &addrs, &settings)
+}
+
+/// The `[store]` lines of the policy before quorum tries: Riak's defaults, no Riak timeout,
+/// one try retried on the other nodes.
+pub const PREVIOUS_POLICY: &str =
+    "riak_timeout_ms = 0\nsecond_try = false\nr = \"default\"\nw = \"default\"\ndw = \"default\"\n";
+
 /// A store on these addresses through `api`.
 pub fn store_at(api: &str, addrs: &[String], settings: &Settings) -> Riak {
     let api = if api == "pbc" { Api::Pbc } else { Api::Http };
