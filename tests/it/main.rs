@@ -51,6 +51,8 @@ mod riak {
     mod faults;
     // The HTTP client against exchanges captured from a real Riak.
     mod http;
+    // The failover scenarios on a real cluster named by PHONEBOOK_RIAK_TEST (else says so).
+    mod real_cluster;
     // One node of two restarted under load, over PBC and HTTP.
     mod restart;
     // The service on stand-in nodes through each API.

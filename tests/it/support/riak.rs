@@ -188,6 +188,11 @@ pub fn riak_service_with(
     store: &str,
 ) -> Service {
     let addrs: Vec<String> = nodes.iter().map(|n| addr_of(n, api)).collect();
+    riak_service_at(tag, api, &addrs, mode, store)
+}
+
+/// Like [`riak_service_with`], on nodes at these addresses.
+pub fn riak_service_at(tag: &str, api: &str, addrs: &[String], mode: &str, store: &str) -> Service {
     let dir = temp_dir(&format!("riak-{tag}-{api}"));
     let config = dir.join("phonebook.toml");
     // `store` may set its own timeout (a test under load that does not test the timeout).
