@@ -32,8 +32,17 @@ enum Fault {
     Restart,
 }
 
-/// One fault under load on a fresh ring; the load's counts.
-fn scenario(fault: Fault, api: &str, store: &str, tag: &str) -> (Load, Vec<String>) {
+/// How often the service marked each node down, from its `/healthz`.
+fn failures(svc: &Service) -> Vec<u64> {
+    let (_, body) = call(&client(), "GET", &svc.url("/healthz"), None);
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let nodes = json["store"]["nodes"].as_array().expect("nodes").iter();
+    nodes.map(|n| n["failures"].as_u64().unwrap()).collect()
+}
+
+/// One fault under load on a fresh ring: the load's counts, the writes lost, and how often
+/// node 0 (which stays up) was marked down.
+fn scenario(fault: Fault, api: &str, store: &str, tag: &str) -> (Load, Vec<String>, u64) {
     let ring = StandinCluster::start(RingOptions::default(), StandinOptions::default())
         .expect("start a ring cluster");
     let nodes: Vec<&Standin> = ring.nodes.iter().collect();
@@ -45,7 +54,8 @@ fn scenario(fault: Fault, api: &str, store: &str, tag: &str) -> (Load, Vec<Strin
         load.run(&svc);
     });
     let lost = load.lost_writes(&svc);
-    (load, lost)
+    let node0_down = failures(&svc)[0];
+    (load, lost, node0_down)
 }
 
 /// Waits for the load, makes the fault for `WINDOW`, ends it, and lets the load run on until
@@ -82,9 +92,17 @@ fn drive(fault: Fault, ring: &StandinCluster, svc: &Service, load: &Load) {
 /// The policy's run and the control's, through both APIs.
 fn both(fault: Fault, tag: &str) {
     for api in APIS {
-        let (load, lost) = scenario(fault, api, POLICY, &format!("{tag}-after"));
+        let (load, lost, node0_down) = scenario(fault, api, POLICY, &format!("{tag}-after"));
         let tally = &load.tally;
-        eprintln!("{fault:?} {api} AFTER: {}", tally.line());
+        eprintln!(
+            "{fault:?} {api} AFTER: {}, node 0 marked down {node0_down}",
+            tally.line()
+        );
+        // The node left up relays the cluster's answers: never taken for a failed node.
+        assert_eq!(
+            node0_down, 0,
+            "{fault:?} {api}: the node left up was marked down"
+        );
         assert_eq!(tally.failed(), 0, "{fault:?} {api}: failed requests");
         assert_eq!(tally.false_404(), 0, "{fault:?} {api}: false 404s");
         assert!(tally.slowest() < Duration::from_secs(1), "{fault:?} {api}");
@@ -95,9 +113,12 @@ fn both(fault: Fault, tag: &str) {
         assert!(tally.requests.load(Ordering::SeqCst) > PEOPLE * 4, "{api}");
 
         let control = format!("timeout_ms = 600\n{PREVIOUS_POLICY}");
-        let (load, _) = scenario(fault, api, &control, &format!("{tag}-before"));
+        let (load, _, node0_down) = scenario(fault, api, &control, &format!("{tag}-before"));
         let tally = &load.tally;
-        eprintln!("{fault:?} {api} BEFORE: {}", tally.line());
+        eprintln!(
+            "{fault:?} {api} BEFORE: {}, node 0 marked down {node0_down}",
+            tally.line()
+        );
         assert!(
             tally.failed() + tally.false_404() > 0,
             "{fault:?} {api}: the control fails requests"
