@@ -8,7 +8,7 @@
 //! recorded 10-20 s: every second of a fault looks like the one before (the requests of one
 //! window are counted), and the suite's wall time stays short.
 
-use crate::support::failover::{Load, PEOPLE};
+use crate::support::failover::Load;
 use crate::support::riak::*;
 use crate::support::{poll, wait_until, Service};
 use riak_standin::{RingOptions, Standin, StandinCluster, StandinOptions};
@@ -110,7 +110,8 @@ fn both(fault: Fault, tag: &str) {
         assert_eq!(tally.stale.load(Ordering::SeqCst), 0, "{fault:?} {api}");
         assert!(tally.acked_in_fault.load(Ordering::SeqCst) > 0, "{api}");
         assert_eq!(lost, Vec::<String>::new(), "{fault:?} {api}: lost writes");
-        assert!(tally.requests.load(Ordering::SeqCst) > PEOPLE * 4, "{api}");
+        // 100 before the fault and 200 after it, at least.
+        assert!(tally.requests.load(Ordering::SeqCst) >= 300, "{api}");
 
         let control = format!("timeout_ms = 600\n{PREVIOUS_POLICY}");
         let (load, _, node0_down) = scenario(fault, api, &control, &format!("{tag}-before"));
