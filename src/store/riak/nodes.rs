@@ -129,14 +129,14 @@ impl Nodes {
         Err(Error::StoreUnavailable(why))
     }
 
-    /// Runs `op` once on an up node, moving on only from a node that does not answer (marked
-    /// down) or has no free socket. Any answer, a cluster's "not now" included, is returned as
+    /// Runs `op` once on an up node, moving on (to [`ATTEMPTS`] nodes at most) only from a node
+    /// that does not answer (marked down) or has no free socket. Any answer, a cluster's "not now" included, is returned as
     /// it is: every node answers for the same replicas, so the caller decides what to ask
     /// next (`policy.rs`). With no node left: `Fail::Down` (or `Busy`).
     pub fn ask<T>(&self, op: impl Fn(&dyn Link) -> Result<T, Fail>) -> Result<T, Fail> {
-        let mut tried = Vec::with_capacity(self.shared.nodes.len());
+        let mut tried = Vec::with_capacity(ATTEMPTS);
         let mut last = Fail::Down("no Riak node is up".into());
-        while let Some(i) = self.pick(&tried) {
+        while let Some(i) = self.pick(&tried).filter(|_| tried.len() < ATTEMPTS) {
             tried.push(i);
             let node = &self.shared.nodes[i];
             match op(node.link.as_ref()) {

@@ -93,12 +93,6 @@ impl Default for Quorums {
     }
 }
 
-/// Why a try's answer ends the request or leads to the next try.
-enum Next<T> {
-    Done(Result<T, Error>),
-    Again,
-}
-
 impl Riak {
     /// The read of the first try: the configured quorum, strict or not as `store.notfound_ok`.
     pub(super) fn first_read(&self, head: bool) -> Read {
@@ -173,73 +167,57 @@ impl Riak {
     }
 
     /// Reads a key by the policy: the quorum read; then, after a "not now" or a "not found"
-    /// (which empty fallback replicas can give for a key that exists), one replica's value;
-    /// then, if that timed out, the first replica's answer.
+    /// (which empty fallback replicas give for a key that exists), one replica's value; then,
+    /// if that timed out, the first replica's answer.
     pub(super) fn fetch_by_policy(&self, key: &str) -> Result<Object, Error> {
         let bucket = &self.settings.bucket;
         let fetch = |read: Read| self.nodes.ask(|link| link.fetch(bucket, key, read));
         if !self.settings.quorums.second_try {
-            return self
-                .nodes
-                .run(|link| link.fetch(bucket, key, self.first_read(false)));
+            let read = self.first_read(false);
+            return self.nodes.run(|link| link.fetch(bucket, key, read));
         }
-        let found = |o: &Object| !o.siblings.is_empty();
-        let tries = [
-            self.first_read(false),
-            self.one_strict(false),
-            self.one_loose(false),
-        ];
-        let last = tries.len() - 1;
-        for (i, read) in tries.into_iter().enumerate() {
-            // A "not found" of the quorum read is checked; any later answer is the answer.
-            let next = match fetch(read) {
-                Ok(object) if i > 0 || found(&object) => Next::Done(Ok(object)),
-                Ok(_) => Next::Again,
-                Err(fail) if i == last => Next::Done(Err(final_error(fail))),
-                Err(fail) => answer_or_again(fail),
-            };
-            if let Next::Done(result) = next {
-                return result;
-            }
+        match fetch(self.first_read(false)) {
+            Ok(object) if !object.siblings.is_empty() => return Ok(object),
+            Ok(_) => {}
+            Err(fail) => again(fail)?,
         }
-        unreachable!("the last try always answers")
+        match fetch(self.one_strict(false)) {
+            Ok(object) => return Ok(object),
+            Err(fail) => again(fail)?,
+        }
+        fetch(self.one_loose(false)).map_err(final_error)
     }
 
     /// Writes by the policy: the quorum write; after a "not now", the write acknowledged by
-    /// one replica. `write` does one try (a read-first write reads with `read`).
+    /// one replica. `write` does one try (a read-first write reads with the `Read` it gets).
     pub(super) fn store_by_policy(
         &self,
         write: impl Fn(&dyn super::Link, Read, Write) -> Result<(), Fail>,
     ) -> Result<(), Error> {
-        let first = (self.first_read(true), self.first_write());
+        let (read, quorum) = (self.first_read(true), self.first_write());
         if !self.settings.quorums.second_try {
-            return self.nodes.run(|link| write(link, first.0, first.1));
+            return self.nodes.run(|link| write(link, read, quorum));
         }
-        match self.nodes.ask(|link| write(link, first.0, first.1)) {
+        match self.nodes.ask(|link| write(link, read, quorum)) {
             Ok(()) => return Ok(()),
-            Err(fail) => {
-                if let Next::Done(result) = answer_or_again(fail) {
-                    return result;
-                }
-            }
+            Err(fail) => again(fail)?,
         }
         // The vclock of the weaker try: any replica's (a missing one costs a sibling at worst,
         // resolved by the next read).
-        let second = (self.one_loose(true), self.one_write());
+        let (read, one) = (self.one_loose(true), self.one_write());
         self.nodes
-            .ask(|link| write(link, second.0, second.1))
+            .ask(|link| write(link, read, one))
             .map_err(final_error)
     }
 }
 
-/// A final answer ends the request; a cluster's "not now" (or a node found down on the way)
-/// leads to the next try.
-fn answer_or_again<T>(fail: Fail) -> Next<T> {
+/// Whether a try's failure leads to the next try (`Ok`): a cluster's "not now" does; a final
+/// answer ends the request, and so does finding no node to ask (a weaker try would find none
+/// either).
+fn again(fail: Fail) -> Result<(), Error> {
     match fail {
-        Fail::Riak(msg) => Next::Done(Err(Error::store(msg))),
-        Fail::Unavailable(_) => Next::Again,
-        // No node could be asked at all: a weaker try would find none either.
-        Fail::Down(msg) | Fail::Busy(msg) => Next::Done(Err(Error::StoreUnavailable(msg))),
+        Fail::Unavailable(_) => Ok(()),
+        other => Err(final_error(other)),
     }
 }
 
