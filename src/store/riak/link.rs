@@ -1,8 +1,9 @@
 //! One Riak node through one API: the `Link` trait that `pbc/` and `http/` implement, and
-//! what goes through it (a key as read, with its siblings).
+//! what goes through it (a key as read, with its siblings; how to read and write it, with
+//! Riak's quorum values).
 
-use super::policy::Quorum;
 use super::Fail;
+use crate::error::Error;
 use std::time::Duration;
 
 /// One value of a key as read: several when the key has siblings.
@@ -18,6 +19,59 @@ pub(crate) struct Sibling {
 pub(crate) struct Object {
     pub vclock: Option<Vec<u8>>,
     pub siblings: Vec<Sibling>,
+}
+
+/// A quorum value as Riak takes it per request (`store.r`, `store.w`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quorum {
+    /// Not sent: the bucket's own value.
+    Default,
+    One,
+    /// A majority of the replicas.
+    Quorum,
+    All,
+    Count(u32),
+}
+
+impl Quorum {
+    /// Parses `"default"`, `"one"`, `"quorum"`, `"all"` or a count; `key` names the setting.
+    pub fn parse(key: &str, text: &str) -> Result<Quorum, Error> {
+        match text {
+            "default" => Ok(Quorum::Default),
+            "one" => Ok(Quorum::One),
+            "quorum" => Ok(Quorum::Quorum),
+            "all" => Ok(Quorum::All),
+            n => match n.parse() {
+                Ok(n) if n < 1_000 => Ok(Quorum::Count(n)),
+                _ => Err(Error::Config(format!(
+                    "store.{key} must be \"default\", \"one\", \"quorum\", \"all\" or a count, \
+                     not {text:?}"
+                ))),
+            },
+        }
+    }
+
+    /// The PBC field's value (riak_pb's special values), `None` when not sent.
+    pub(crate) fn pbc(self) -> Option<u32> {
+        match self {
+            Quorum::Default => None,
+            Quorum::One => Some(u32::MAX - 1),
+            Quorum::Quorum => Some(u32::MAX - 2),
+            Quorum::All => Some(u32::MAX - 3),
+            Quorum::Count(n) => Some(n),
+        }
+    }
+
+    /// The HTTP query parameter's value, `None` when not sent.
+    pub(crate) fn http(self) -> Option<String> {
+        match self {
+            Quorum::Default => None,
+            Quorum::One => Some("one".into()),
+            Quorum::Quorum => Some("quorum".into()),
+            Quorum::All => Some("all".into()),
+            Quorum::Count(n) => Some(n.to_string()),
+        }
+    }
 }
 
 /// How to read a key.

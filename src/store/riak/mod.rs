@@ -19,10 +19,11 @@ pub use pbc::wire;
 use crate::contact::Contact;
 use crate::error::Error;
 use crate::store::{Health, Store};
+pub use link::Quorum;
 use link::{Link, Object, Read, Sibling, Write};
 use nodes::Nodes;
 pub use nodes::RETRY_PAUSE;
-pub use policy::{Quorum, Quorums};
+pub use policy::Quorums;
 use std::time::Duration;
 
 /// Why one operation on one node failed; `errors.rs` sorts Riak's error answers into these.
