@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 const THREADS: usize = 4;
 /// Contacts written before the load: half have two replicas on node 1 of the recorded ring,
 /// enough first reads after a stop for the control to meet the recorded race.
-const PEOPLE: usize = 96;
+const PEOPLE: usize = 160;
 /// Requests per thread at most, and the longest a load may run.
 const MAX_REQUESTS: usize = 20_000;
 const MAX_TIME: Duration = Duration::from_secs(40);
