@@ -184,10 +184,9 @@ impl Load {
                 let got: serde_json::Value = serde_json::from_str(&reply.1).unwrap();
                 let got = got["number"].as_str().unwrap_or_default();
                 let seq: u64 = got.trim_start_matches("+1").parse().unwrap_or(0);
-                if seq < want && self.must_be_fresh(began) {
-                    if self.tally.stale.fetch_add(1, Ordering::SeqCst) < 3 {
-                        eprintln!("stale read of {i}: {seq} < {want}");
-                    }
+                let stale = seq < want && self.must_be_fresh(began);
+                if stale && self.tally.stale.fetch_add(1, Ordering::SeqCst) < 3 {
+                    eprintln!("stale read of {i}: {seq} < {want}");
                 }
             }
             404 => {
