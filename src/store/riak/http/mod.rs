@@ -256,3 +256,42 @@ fn last_modified(headers: &HeaderMap) -> u32 {
     let secs = header(headers, "last-modified").and_then(|d| crate::httpdate::parse(&d));
     secs.unwrap_or(0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::riak::Quorum;
+
+    #[test]
+    fn queries_read_like_the_recorded_fault_requests() {
+        let ms = |n| Some(Duration::from_millis(n));
+        let strict = Read {
+            notfound_ok: false,
+            r: Quorum::Count(1),
+            timeout: ms(2000),
+            ..Read::plain(false)
+        };
+        assert_eq!(read_query(strict), "?r=1&notfound_ok=false&timeout=2000");
+        let all = Read {
+            r: Quorum::All,
+            timeout: ms(2000),
+            ..Read::plain(false)
+        };
+        assert_eq!(read_query(all), "?r=all&timeout=2000");
+        assert_eq!(read_query(Read::plain(true)), "", "the captured requests");
+        let one = Write {
+            w: Quorum::Count(1),
+            dw: Quorum::Count(1),
+            pw: Quorum::Default,
+            timeout: ms(2000),
+        };
+        assert_eq!(write_query(one), "?w=1&dw=1&timeout=2000");
+        let pw = Write {
+            w: Quorum::Default,
+            dw: Quorum::Default,
+            pw: Quorum::Count(2),
+            timeout: None,
+        };
+        assert_eq!(write_query(pw), "?pw=2");
+    }
+}
