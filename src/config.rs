@@ -7,7 +7,7 @@
 
 use crate::cache::{self, CacheConfig};
 use crate::error::Error;
-use crate::store::riak::WriteMode;
+use crate::store::riak::{Quorum, Quorums, WriteMode};
 use crate::store::{self, StoreConfig};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -124,6 +124,14 @@ struct RawStore {
     pool_size: usize,
     write: String,
     notfound_ok: bool,
+    riak_timeout_ms: u64,
+    r: String,
+    pr: String,
+    basic_quorum: bool,
+    w: String,
+    dw: String,
+    pw: String,
+    second_try: bool,
 }
 
 impl Default for RawStore {
@@ -131,10 +139,18 @@ impl Default for RawStore {
         RawStore {
             url: "embedded:data/phonebook.redb".into(),
             bucket: "phonebook".into(),
-            timeout_ms: 2_000,
+            timeout_ms: 600,
             pool_size: 0,
             write: "auto".into(),
             notfound_ok: false,
+            riak_timeout_ms: 200,
+            r: "quorum".into(),
+            pr: "default".into(),
+            basic_quorum: false,
+            w: "quorum".into(),
+            dw: "quorum".into(),
+            pw: "default".into(),
+            second_try: true,
         }
     }
 }
@@ -204,6 +220,7 @@ fn build(raw: RawFile, over: &Overrides) -> Result<Config, Error> {
         pool_size: raw.store.pool_size,
         write: WriteMode::parse(&raw.store.write)?,
         notfound_ok: raw.store.notfound_ok,
+        quorums: quorums(&raw.store)?,
     };
     let cache = CacheConfig {
         url: cache::parse_url(over.cache.as_deref().unwrap_or(&raw.cache.url))?,
@@ -215,6 +232,31 @@ fn build(raw: RawFile, over: &Overrides) -> Result<Config, Error> {
         server,
         store,
         cache,
+    })
+}
+
+/// The quorum values and Riak's own timeout, which must end before the store's deadline, so
+/// that a node waiting for a silent replica answers "timeout" instead of looking dead.
+fn quorums(raw: &RawStore) -> Result<Quorums, Error> {
+    let riak_timeout = match raw.riak_timeout_ms {
+        0 => None,
+        ms if ms < raw.timeout_ms => Some(Duration::from_millis(ms)),
+        ms => {
+            return Err(Error::Config(format!(
+                "store.riak_timeout_ms ({ms}) must be below store.timeout_ms ({}), or 0",
+                raw.timeout_ms
+            )))
+        }
+    };
+    Ok(Quorums {
+        r: Quorum::parse("r", &raw.r)?,
+        pr: Quorum::parse("pr", &raw.pr)?,
+        basic_quorum: raw.basic_quorum,
+        w: Quorum::parse("w", &raw.w)?,
+        dw: Quorum::parse("dw", &raw.dw)?,
+        pw: Quorum::parse("pw", &raw.pw)?,
+        riak_timeout,
+        second_try: raw.second_try,
     })
 }
 
@@ -331,5 +373,21 @@ mod tests {
         );
         let err = store("write = \"sometimes\"").unwrap_err().to_string();
         assert!(err.contains("store.write"), "{err}");
+    }
+
+    #[test]
+    fn quorum_values_and_riak_timeout_parse_and_agree_with_the_store() {
+        let none = Overrides::default();
+        let store = |text: &str| from_toml(&format!("[store]\n{text}"), &none).map(|c| c.store);
+        let defaults = store("").unwrap();
+        assert_eq!(defaults.quorums, Quorums::default());
+        let set = store("r = \"one\"\npw = \"2\"\nriak_timeout_ms = 0\nsecond_try = false");
+        let set = set.unwrap().quorums;
+        assert_eq!((set.r, set.pw), (Quorum::One, Quorum::Count(2)));
+        assert_eq!((set.riak_timeout, set.second_try), (None, false));
+        let err = store("w = \"most\"").unwrap_err().to_string();
+        assert!(err.contains("store.w"), "{err}");
+        let err = store("timeout_ms = 300\nriak_timeout_ms = 300").unwrap_err();
+        assert!(err.to_string().contains("below store.timeout_ms"), "{err}");
     }
 }

@@ -11,7 +11,7 @@ pub mod riak;
 
 use crate::contact::Contact;
 use crate::error::Error;
-use riak::{Api, Riak, Settings, WriteMode};
+use riak::{Api, Quorums, Riak, Settings, WriteMode};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -39,6 +39,8 @@ pub struct StoreConfig {
     pub write: WriteMode,
     /// Riak's `notfound_ok` for reads.
     pub notfound_ok: bool,
+    /// Riak's quorum values, its own timeout, and the second try.
+    pub quorums: Quorums,
 }
 
 /// What every backend offers (get, put, delete, list, health). All methods are safe to call from many threads at once.
@@ -105,6 +107,7 @@ pub fn open(config: &StoreConfig, workers: usize) -> Result<Box<dyn Store>, Erro
     let settings = Settings {
         write: config.write,
         notfound_ok: config.notfound_ok,
+        quorums: config.quorums,
         ..Settings::new(&config.bucket, config.timeout, pool)
     };
     let riak = |api, addrs: &[String]| {

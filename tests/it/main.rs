@@ -53,10 +53,14 @@ mod riak {
     mod deletes;
     // A 2-node ring with replicas: which contacts a stopped node makes read as missing.
     mod cluster;
+    // A node stopped, hung or restarted stale under load: the quorum policy against the previous.
+    mod failover;
     // Nodes killed, all down and back, under the service.
     mod faults;
     // The HTTP client against exchanges captured from a real Riak.
     mod http;
+    // The failover scenarios on a real cluster named by PHONEBOOK_RIAK_TEST (else says so).
+    mod real_cluster;
     // One node of two restarted under load, over PBC and HTTP.
     mod restart;
     // The service on stand-in nodes through each API.

@@ -83,6 +83,27 @@ mod tests {
     }
 
     #[test]
+    fn the_recorded_cluster_answers_of_a_node_fault_are_unavailable_never_down() {
+        // faults.json: what a node relays while another is stopped or hung.
+        for msg in [
+            "timeout",
+            "{r_val_unsatisfied,2,1}",
+            "{pw_val_unsatisfied,2,1}",
+        ] {
+            assert_eq!(class(pbc_error("n", msg.into())), "unavailable", "{msg}");
+        }
+        for body in [
+            "request timed out\n",
+            "R-value unsatisfied: 1/2\n",
+            "PW-value unsatisfied: 1/2\n",
+            "Insufficient vnodes: 0 available, 2 needed\n",
+        ] {
+            let fail = http_error("n", 503, "text/plain", body);
+            assert_eq!(class(fail), "unavailable", "{body}");
+        }
+    }
+
+    #[test]
     fn http_errors_fall_in_three_classes() {
         let html = "text/html";
         let text = "text/plain";

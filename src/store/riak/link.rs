@@ -1,7 +1,10 @@
 //! One Riak node through one API: the `Link` trait that `pbc/` and `http/` implement, and
-//! what goes through it (a key as read, with its siblings).
+//! what goes through it (a key as read, with its siblings; how to read and write it, with
+//! Riak's quorum values).
 
 use super::Fail;
+use crate::error::Error;
+use std::time::Duration;
 
 /// One value of a key as read: several when the key has siblings.
 #[derive(Debug, Clone)]
@@ -18,13 +21,97 @@ pub(crate) struct Object {
     pub siblings: Vec<Sibling>,
 }
 
+/// A quorum value as Riak takes it per request (`store.r`, `store.w`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quorum {
+    /// Not sent: the bucket's own value.
+    Default,
+    One,
+    /// A majority of the replicas.
+    Quorum,
+    All,
+    Count(u32),
+}
+
+impl Quorum {
+    /// Parses `"default"`, `"one"`, `"quorum"`, `"all"` or a count; `key` names the setting.
+    pub fn parse(key: &str, text: &str) -> Result<Quorum, Error> {
+        match text {
+            "default" => Ok(Quorum::Default),
+            "one" => Ok(Quorum::One),
+            "quorum" => Ok(Quorum::Quorum),
+            "all" => Ok(Quorum::All),
+            n => match n.parse() {
+                Ok(n) if n < 1_000 => Ok(Quorum::Count(n)),
+                _ => Err(Error::Config(format!(
+                    "store.{key} must be \"default\", \"one\", \"quorum\", \"all\" or a count, \
+                     not {text:?}"
+                ))),
+            },
+        }
+    }
+
+    /// The PBC field's value (riak_pb's special values), `None` when not sent.
+    pub(crate) fn pbc(self) -> Option<u32> {
+        match self {
+            Quorum::Default => None,
+            Quorum::One => Some(u32::MAX - 1),
+            Quorum::Quorum => Some(u32::MAX - 2),
+            Quorum::All => Some(u32::MAX - 3),
+            Quorum::Count(n) => Some(n),
+        }
+    }
+
+    /// The HTTP query parameter's value, `None` when not sent.
+    pub(crate) fn http(self) -> Option<String> {
+        match self {
+            Quorum::Default => None,
+            Quorum::One => Some("one".into()),
+            Quorum::Quorum => Some("quorum".into()),
+            Quorum::All => Some("all".into()),
+            Quorum::Count(n) => Some(n.to_string()),
+        }
+    }
+}
+
 /// How to read a key.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Read {
     /// The vclock and metadata only (values may be empty).
     pub head: bool,
-    /// Riak's `notfound_ok`: whether a replica's "not found" counts toward the read quorum.
+    /// Riak's `notfound_ok`: whether a replica's "not found" counts toward the read quorum
+    /// (sent only when false).
     pub notfound_ok: bool,
+    /// Riak's `r`, `pr` and `basic_quorum` (each sent only when set).
+    pub r: Quorum,
+    pub pr: Quorum,
+    pub basic_quorum: bool,
+    /// Riak's own `timeout` for the request.
+    pub timeout: Option<Duration>,
+}
+
+/// How to write a key: Riak's `w`, `dw`, `pw` and `timeout` (each sent only when set).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Write {
+    pub w: Quorum,
+    pub dw: Quorum,
+    pub pw: Quorum,
+    pub timeout: Option<Duration>,
+}
+
+impl Read {
+    /// A read with no option set: Riak's defaults, the bytes of the captured requests.
+    #[cfg(test)]
+    pub fn plain(head: bool) -> Read {
+        Read {
+            head,
+            notfound_ok: true,
+            r: Quorum::Default,
+            pr: Quorum::Default,
+            basic_quorum: false,
+            timeout: None,
+        }
+    }
 }
 
 /// The key a readiness probe reads: any key will do, a get proves the KV service answers.
@@ -41,18 +128,27 @@ pub(crate) trait Link: Send + Sync {
         key: &str,
         value: &[u8],
         vclock: Option<&[u8]>,
+        write: Write,
     ) -> Result<(), Fail>;
     /// Deletes a key, leaving a tombstone that covers `vclock` (what a read before it saw).
-    fn remove(&self, bucket: &str, key: &str, vclock: Option<&[u8]>) -> Result<(), Fail>;
+    fn remove(
+        &self,
+        bucket: &str,
+        key: &str,
+        vclock: Option<&[u8]>,
+        write: Write,
+    ) -> Result<(), Fail>;
     /// The bucket's `allow_mult` property.
     fn allow_mult(&self, bucket: &str) -> Result<bool, Fail>;
-    /// At most `limit` keys in `min..=max`, in key order (a `$key` index range query).
+    /// At most `limit` keys in `min..=max`, in key order (a `$key` index range query), with
+    /// Riak's own `timeout` if set.
     fn key_range(
         &self,
         bucket: &str,
         min: &[u8],
         max: &[u8],
         limit: u32,
+        timeout: Option<Duration>,
     ) -> Result<Vec<Vec<u8>>, Fail>;
     /// Forgets idle connections (after the node was found down).
     fn reset(&self);
@@ -61,12 +157,9 @@ pub(crate) trait Link: Send + Sync {
     fn pool_waits(&self) -> u64 {
         0
     }
-    /// Whether the node serves data: a real get (a ping answers long before that).
-    fn probe(&self, bucket: &str) -> Result<(), Fail> {
-        let read = Read {
-            head: true,
-            notfound_ok: true,
-        };
+    /// Whether the node serves data: a real get (a ping answers long before that), read as
+    /// `read` says (one replica's answer is enough).
+    fn probe(&self, bucket: &str, read: Read) -> Result<(), Fail> {
         self.fetch(bucket, PROBE_KEY, read).map(drop)
     }
 }

@@ -37,10 +37,10 @@ pub(super) fn page(
         // The range is inclusive: `after` itself may come back, so ask for one more.
         let want = limit - out.len() + usize::from(after.is_some());
         let want = u32::try_from(want).unwrap_or(u32::MAX);
-        let bucket = &riak.settings.bucket;
+        let (bucket, timeout) = (&riak.settings.bucket, riak.settings.quorums.riak_timeout);
         let keys = riak
             .nodes
-            .run(|link| link.key_range(bucket, &min, &max, want))?;
+            .run(|link| link.key_range(bucket, &min, &max, want, timeout))?;
         let full = keys.len() == want as usize;
         let last = keys.last().cloned();
         contacts_of(riak, keys, after.as_deref(), prefix, limit, &mut out)?;

@@ -12,15 +12,18 @@ mod link;
 mod list;
 mod nodes;
 mod pbc;
+mod policy;
 
 pub use pbc::wire;
 
 use crate::contact::Contact;
 use crate::error::Error;
 use crate::store::{Health, Store};
-use link::{Link, Object, Read, Sibling};
+pub use link::Quorum;
+use link::{Link, Object, Read, Sibling, Write};
 use nodes::Nodes;
 pub use nodes::RETRY_PAUSE;
+pub use policy::Quorums;
 use std::time::Duration;
 
 /// Why one operation on one node failed; `errors.rs` sorts Riak's error answers into these.
@@ -98,10 +101,12 @@ pub struct Settings {
     pub write: WriteMode,
     /// Riak's `notfound_ok` for reads.
     pub notfound_ok: bool,
+    /// The quorum values, Riak's own timeout, and the second try (`policy.rs`).
+    pub quorums: Quorums,
 }
 
 impl Settings {
-    /// The defaults: `auto` writes, reads with `notfound_ok=false`.
+    /// The defaults: `auto` writes, reads with `notfound_ok=false`, the policy's defaults.
     pub fn new(bucket: &str, timeout: Duration, pool: usize) -> Settings {
         Settings {
             bucket: bucket.to_string(),
@@ -109,6 +114,7 @@ impl Settings {
             pool,
             write: WriteMode::Auto,
             notfound_ok: false,
+            quorums: Quorums::default(),
         }
     }
 }
@@ -140,11 +146,13 @@ impl Riak {
         let bucket = &settings.bucket;
         log::info!(
             "riak store: {api:?} on {addrs:?}, bucket {bucket:?}, {pool} sockets per node, \
-             writes {:?}, notfound_ok={}",
+             writes {:?}, notfound_ok={}, {:?}",
             settings.write,
-            settings.notfound_ok
+            settings.notfound_ok,
+            settings.quorums
         );
-        let nodes = Nodes::new(api, links, bucket);
+        let probe = Riak::probe_read(&settings.quorums);
+        let nodes = Nodes::new(api, links, bucket, probe);
         if settings.write == WriteMode::Auto {
             nodes.read_props();
         }
@@ -160,13 +168,6 @@ impl Riak {
             WriteMode::Blind => true,
             WriteMode::ReadFirst => false,
             WriteMode::Auto => self.nodes.allow_mult() == Some(false),
-        }
-    }
-
-    fn read(&self, head: bool) -> Read {
-        Read {
-            head,
-            notfound_ok: self.settings.notfound_ok,
         }
     }
 
@@ -192,11 +193,11 @@ impl Riak {
             log::warn!("skipped a sibling: {err}");
         }
         if object.siblings.len() > 1 {
-            let vclock = object.vclock.as_deref();
+            let (vclock, write) = (object.vclock.as_deref(), self.first_write());
             let bucket = &self.settings.bucket;
             let written = self
                 .nodes
-                .run(|link| link.store(bucket, name, &winner.value, vclock));
+                .run(|link| link.store(bucket, name, &winner.value, vclock, write));
             match written {
                 Ok(()) => log::info!("resolved {} siblings of {name:?}", object.siblings.len()),
                 // The read itself succeeded: the next read resolves again.
@@ -225,39 +226,43 @@ fn parse_value(name: &str, value: &[u8]) -> Result<Contact, Error> {
 
 impl Store for Riak {
     fn get(&self, name: &str) -> Result<Option<Contact>, Error> {
-        let (bucket, read) = (&self.settings.bucket, self.read(false));
-        let object = self.nodes.run(|link| link.fetch(bucket, name, read))?;
+        let object = self.fetch_by_policy(name)?;
         self.resolve(name, object)
     }
 
     fn put(&self, contact: &Contact) -> Result<(), Error> {
         let (bucket, key) = (&self.settings.bucket, &contact.name);
         let value = contact.to_json();
-        if self.blind() {
-            return self
-                .nodes
-                .run(|link| link.store(bucket, key, value.as_bytes(), None));
-        }
-        let read = self.read(true);
-        self.nodes.run(|link| {
+        let blind = self.blind();
+        self.store_by_policy(|link: &dyn Link, read: Read, write: Write| {
+            if blind {
+                return link.store(bucket, key, value.as_bytes(), None, write);
+            }
             let current = link.fetch(bucket, key, read)?;
-            link.store(bucket, key, value.as_bytes(), current.vclock.as_deref())
+            link.store(
+                bucket,
+                key,
+                value.as_bytes(),
+                current.vclock.as_deref(),
+                write,
+            )
         })
     }
 
-    /// Reads the key (its whole value: a head read of siblings over HTTP shows none), then
-    /// deletes it with the vclock read, as Riak's documentation asks of a client: a write this
-    /// read did not see becomes a sibling of the tombstone instead of being removed.
+    /// Reads the key by the read policy (its whole value: a head read of siblings over HTTP
+    /// shows none; and no false "not found" while a node fails), then deletes it by the write
+    /// policy with the vclock read, as Riak's documentation asks of a client: a write this read
+    /// did not see becomes a sibling of the tombstone instead of being removed.
     fn delete(&self, name: &str) -> Result<bool, Error> {
-        let (bucket, read) = (&self.settings.bucket, self.read(false));
-        self.nodes.run(|link| {
-            let current = link.fetch(bucket, name, read)?;
-            if current.siblings.is_empty() {
-                return Ok(false);
-            }
-            link.remove(bucket, name, current.vclock.as_deref())?;
-            Ok(true)
-        })
+        let current = self.fetch_by_policy(name)?;
+        if current.siblings.is_empty() {
+            return Ok(false);
+        }
+        let (bucket, vclock) = (&self.settings.bucket, current.vclock.as_deref());
+        self.store_by_policy(|link: &dyn Link, _, write: Write| {
+            link.remove(bucket, name, vclock, write)
+        })?;
+        Ok(true)
     }
 
     fn list(&self, after: Option<&str>, prefix: &str, limit: usize) -> Result<Vec<Contact>, Error> {

@@ -5,6 +5,7 @@
 //! back once a get succeeds, so requests never pay for probing. The rules and their worst
 //! cases: docs/riak.md and docs/riak-cluster.md.
 
+use super::link::Read;
 use super::{Api, Fail, Link};
 use crate::error::Error;
 use crate::store::Health;
@@ -32,6 +33,8 @@ pub(crate) struct Nodes {
 struct Shared {
     api: Api,
     bucket: String,
+    /// How a probe reads.
+    probe: Read,
     nodes: Vec<Node>,
     /// The bucket's `allow_mult`: 0 not known yet, 1 false, 2 true.
     allow_mult: AtomicU8,
@@ -59,7 +62,7 @@ struct State {
 impl Nodes {
     /// Takes the links (one per node, with its address) and starts the prober, which stops by
     /// itself once these nodes are dropped.
-    pub fn new(api: Api, links: Vec<(String, Box<dyn Link>)>, bucket: &str) -> Nodes {
+    pub fn new(api: Api, links: Vec<(String, Box<dyn Link>)>, bucket: &str, probe: Read) -> Nodes {
         let nodes = links
             .into_iter()
             .map(|(addr, link)| Node {
@@ -78,6 +81,7 @@ impl Nodes {
         let shared = Arc::new(Shared {
             api,
             bucket: bucket.to_string(),
+            probe,
             nodes,
             allow_mult: AtomicU8::new(0),
             next: AtomicUsize::new(0),
@@ -125,6 +129,28 @@ impl Nodes {
         Err(Error::StoreUnavailable(why))
     }
 
+    /// Runs `op` once on an up node, moving on (to [`ATTEMPTS`] nodes at most) only from a node
+    /// that does not answer (marked down) or has no free socket. Any answer, a cluster's "not now" included, is returned as
+    /// it is: every node answers for the same replicas, so the caller decides what to ask
+    /// next (`policy.rs`). With no node left: `Fail::Down` (or `Busy`).
+    pub fn ask<T>(&self, op: impl Fn(&dyn Link) -> Result<T, Fail>) -> Result<T, Fail> {
+        let mut tried = Vec::with_capacity(ATTEMPTS);
+        let mut last = Fail::Down("no Riak node is up".into());
+        while let Some(i) = self.pick(&tried).filter(|_| tried.len() < ATTEMPTS) {
+            tried.push(i);
+            let node = &self.shared.nodes[i];
+            match op(node.link.as_ref()) {
+                Err(Fail::Down(msg)) => {
+                    node.mark_down(&msg);
+                    last = Fail::Down(msg);
+                }
+                Err(Fail::Busy(msg)) => last = Fail::Busy(msg),
+                answer => return answer,
+            }
+        }
+        Err(last)
+    }
+
     /// The bucket's `allow_mult`, once a node has told it.
     pub fn allow_mult(&self) -> Option<bool> {
         match self.shared.allow_mult.load(Ordering::Relaxed) {
@@ -167,7 +193,7 @@ impl Nodes {
         let bucket = &self.shared.bucket;
         for node in &self.shared.nodes {
             if node.up.load(Ordering::Relaxed) {
-                if let Err(Fail::Down(msg)) = node.link.probe(bucket) {
+                if let Err(Fail::Down(msg)) = node.link.probe(bucket, self.shared.probe) {
                     node.mark_down(&msg);
                 }
             }
@@ -223,12 +249,12 @@ impl Node {
 
     /// Reads a key from the node if it is down and its backoff has passed; true when the node
     /// came back.
-    fn probe_if_due(&self, bucket: &str) -> bool {
+    fn probe_if_due(&self, bucket: &str, read: Read) -> bool {
         if self.up.load(Ordering::Relaxed) || Instant::now() < self.state.lock().unwrap().next_probe
         {
             return false;
         }
-        let result = self.link.probe(bucket);
+        let result = self.link.probe(bucket, read);
         let mut state = self.state.lock().unwrap();
         match result {
             Ok(()) => {
@@ -268,7 +294,7 @@ fn probe_loop(shared: Weak<Shared>) {
         };
         for node in &shared.nodes {
             // A node that comes back may come back with other bucket properties.
-            if node.probe_if_due(&shared.bucket) {
+            if node.probe_if_due(&shared.bucket, shared.probe) {
                 // Failing, the properties stay as they were; the next comeback reads again.
                 let _ = shared.read_props(node.link.as_ref());
             }

@@ -118,7 +118,7 @@ fn answers_meaning_not_now_go_to_another_node_which_stays_up() {
 fn with_no_other_node_a_not_now_answer_is_retried_then_is_503() {
     for api in APIS {
         let node = Standin::start(StandinOptions::default()).unwrap();
-        let store = store_on(api, &[&node], WriteMode::Blind, false);
+        let store = store_previous(api, &[&node], WriteMode::Blind, false);
         node.inject(fault("overload", 503, Some(2)));
         let start = std::time::Instant::now();
         store.put(&person(1)).unwrap();
@@ -144,7 +144,7 @@ fn with_no_other_node_a_not_now_answer_is_retried_then_is_503() {
 fn a_final_answer_is_returned_at_once_without_asking_another_node() {
     for api in APIS {
         let nodes = cluster(2, StandinOptions::default());
-        let store = store_on(api, &[&nodes[0], &nodes[1]], WriteMode::Blind, false);
+        let store = store_previous(api, &[&nodes[0], &nodes[1]], WriteMode::Blind, false);
         nodes[0].inject(fault("{precommit_fail,full}", 500, None));
         let mut failed = 0;
         for i in 0..10 {
@@ -181,8 +181,8 @@ fn strict_reads_never_miss_while_a_node_restarts_and_default_reads_do() {
                 ..StandinOptions::default()
             },
         );
-        let store = store_on(api, &[&nodes[0]], WriteMode::Blind, false);
-        let loose = store_on(api, &[&nodes[0]], WriteMode::Blind, true);
+        let store = store_previous(api, &[&nodes[0]], WriteMode::Blind, false);
+        let loose = store_previous(api, &[&nodes[0]], WriteMode::Blind, true);
         for i in 0..20 {
             store.put(&person(i)).unwrap();
         }

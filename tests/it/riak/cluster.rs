@@ -1,18 +1,18 @@
 //! The service on a stand-in ring cluster (2 nodes, ring 16, n_val 3): with both nodes up
-//! every contact reads back through both APIs; with one node stopped, today's settings read
-//! "not found" for contacts that exist, as the recorded cluster did, and only for contacts with
-//! two of their three replicas on the stopped node.
+//! every contact reads back through both APIs; with one node stopped, the policy before quorum
+//! tries reads "not found" for contacts that exist, as the recorded cluster did, and only for
+//! contacts with two of their three replicas on the stopped node.
 
 use crate::support::riak::*;
 use riak_standin::{RingOptions, Standin, StandinCluster, StandinOptions};
 
 #[test]
-fn with_a_node_stopped_todays_reads_miss_contacts_with_two_replicas_on_it() {
+fn with_a_node_stopped_the_previous_reads_miss_contacts_with_two_replicas_on_it() {
     for api in APIS {
         let ring = StandinCluster::start(RingOptions::default(), StandinOptions::default())
             .expect("start a ring cluster");
         let nodes: Vec<&Standin> = ring.nodes.iter().collect();
-        let svc = riak_service("ring", api, &nodes, "debug");
+        let svc = riak_service_with("ring", api, &nodes, "debug", PREVIOUS_POLICY);
         let agent = client();
         let names: Vec<String> = (0..120).map(|i| format!("Ring {i}")).collect();
         for name in &names {

@@ -137,6 +137,10 @@ fn every_captured_request_encodes_byte_for_byte() {
         content,
         return_body,
         return_head,
+        w: None,
+        dw: None,
+        pw: None,
+        timeout: None,
         bucket_type: None,
     };
     let ours: Vec<(&str, Vec<u8>)> = vec![
@@ -209,6 +213,7 @@ fn every_captured_request_encodes_byte_for_byte() {
                     range_min: b"A",
                     range_max: b"Z",
                     max_results: None,
+                    timeout: None,
                 },
             ),
         ),
@@ -220,6 +225,7 @@ fn every_captured_request_encodes_byte_for_byte() {
                     bucket: BUCKET,
                     key: b"John Doe",
                     vclock: None,
+                    ..DelReq::default()
                 },
             ),
         ),
@@ -334,6 +340,74 @@ fn a_delete_reads_first_and_sends_the_captured_delete_with_the_vclock_it_read() 
         bucket: BUCKET,
         key: b"John Doe",
         vclock: Some(&vclock),
+        ..DelReq::default()
     };
     assert_eq!(hex_of(&sent[1]), hex_of(&frame(code::DEL_REQ, &ours)));
+}
+
+/// The requests with quorum values and a timeout that the policy sends (`r=1`,
+/// `notfound_ok=false`, `w=1`, `dw=1`, `timeout`), against the recorded fault exchanges
+/// (`faults.json`): byte for byte, field order included.
+#[test]
+fn quorum_options_encode_like_the_recorded_fault_requests() {
+    let faults = captures("faults.json");
+    let recorded = |phase: &str, name: &str| {
+        let all = faults["exchanges"].as_array().unwrap();
+        let e = all
+            .iter()
+            .find(|e| e["phase"] == phase && e["api"] == "pbc" && e["name"] == name)
+            .unwrap_or_else(|| panic!("{phase} {name}"));
+        hex(e["request_hex"].as_str().unwrap())
+    };
+    let bucket: &[u8] = b"phonebook_faults";
+    let get = |key: &'static [u8]| GetReq {
+        bucket,
+        key,
+        ..GetReq::default()
+    };
+    let strict = GetReq {
+        r: Some(1),
+        notfound_ok: Some(false),
+        timeout: Some(2000),
+        ..get(b"k0")
+    };
+    let r_all = GetReq {
+        r: Some(u32::MAX - 3),
+        ..get(b"c8")
+    };
+    let frozen = "node2_frozen";
+    let put_frame = recorded(frozen, "put_w1_dw1_timeout2000");
+    let (_, value) = put_fields(&put_frame);
+    let content = Content {
+        value,
+        content_type: Some(b"application/json".to_vec()),
+        ..Content::default()
+    };
+    let put = PutReq {
+        bucket,
+        key: b"k0",
+        vclock: None,
+        content: &content,
+        w: Some(1),
+        dw: Some(1),
+        return_body: false,
+        pw: None,
+        return_head: false,
+        timeout: Some(2000),
+        bucket_type: None,
+    };
+    let cases = [
+        (
+            frame(code::GET_REQ, &strict),
+            recorded(frozen, "get_r1_notfound_ok_false_timeout2000"),
+        ),
+        (
+            frame(code::GET_REQ, &r_all),
+            recorded("node2_stopped", "get_r_all"),
+        ),
+        (frame(code::PUT_REQ, &put), put_frame.clone()),
+    ];
+    for (ours, theirs) in cases {
+        assert_eq!(hex_of(&ours), hex_of(&theirs));
+    }
 }

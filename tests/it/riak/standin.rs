@@ -67,6 +67,10 @@ fn sibling_put(number: &str) -> Vec<u8> {
         content: &content,
         return_body: false,
         return_head: false,
+        w: None,
+        dw: None,
+        pw: None,
+        timeout: None,
         bucket_type: Some(b"siblings"),
     };
     frame(code::PUT_REQ, &req)
@@ -95,6 +99,10 @@ fn the_standin_answers_the_captured_pbc_requests_like_riak() {
                 content: &content,
                 return_body: true,
                 return_head: false,
+                w: None,
+                dw: None,
+                pw: None,
+                timeout: None,
                 bucket_type: None,
             };
             request = frame(code::PUT_REQ, &req);

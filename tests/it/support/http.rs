@@ -13,7 +13,14 @@ use std::time::Duration;
 pub fn service_with(tag: &str, server: &str, store: Option<&str>) -> Service {
     let dir = temp_dir(tag);
     let config = dir.join("phonebook.toml");
-    std::fs::write(&config, format!("[server]\n{server}\n")).unwrap();
+    // A given store is a slow one standing in for Riak, and these tests are about the front:
+    // its answers (up to 1.5 s) come within the store's deadline, and a request makes one
+    // store read (a "not found" is not checked by a second try).
+    let deadline = match store {
+        Some(_) => "[store]\ntimeout_ms = 5000\nsecond_try = false\n",
+        None => "",
+    };
+    std::fs::write(&config, format!("[server]\n{server}\n{deadline}")).unwrap();
     let default_store = format!("embedded:{}", dir.join("db.redb").display());
     let store = store.map_or(default_store, str::to_string);
     Service::start(&["--config", config.to_str().unwrap(), "--store", &store]).owning(dir)

@@ -1,6 +1,7 @@
 //! Shared test support: start the real `phonebook` binary on a free port, talk HTTP to it, and
 //! wait on it by polling with a deadline.
 
+pub mod failover;
 pub mod haproxy;
 pub mod http;
 pub mod memcached;

@@ -4,7 +4,7 @@
 use crate::support::{temp_dir, Service};
 use phonebook::contact::Contact;
 use phonebook::store::riak::wire::read_frame;
-use phonebook::store::riak::{Api, Riak, Settings, WriteMode};
+use phonebook::store::riak::{Api, Quorum, Quorums, Riak, Settings, WriteMode};
 use phonebook::store::Store;
 use riak_standin::{Standin, StandinOptions};
 use serde_json::Value;
@@ -24,13 +24,28 @@ pub fn captures(file: &str) -> Value {
     serde_json::from_str(&text).expect("captures are JSON")
 }
 
-/// The store settings the captured requests were made with: Riak's default `notfound_ok`, and
-/// a put that reads the vclock first (no bucket properties read at start-up).
+/// The store settings the captured requests were made with: Riak's defaults (no quorum value
+/// or timeout sent, one try), and a put that reads the vclock first (no bucket properties read
+/// at start-up).
 pub fn capture_settings() -> Settings {
     Settings {
         write: WriteMode::ReadFirst,
         notfound_ok: true,
+        quorums: riak_defaults(),
         ..Settings::new("phonebook_vectors", Duration::from_secs(2), 1)
+    }
+}
+
+/// The quorum settings that send nothing (Riak's defaults, its 60 s timeout) in one try: the
+/// policy before quorum tries.
+pub fn riak_defaults() -> Quorums {
+    Quorums {
+        r: Quorum::Default,
+        w: Quorum::Default,
+        dw: Quorum::Default,
+        riak_timeout: None,
+        second_try: false,
+        ..Quorums::default()
     }
 }
 
@@ -173,6 +188,11 @@ pub fn riak_service_with(
     store: &str,
 ) -> Service {
     let addrs: Vec<String> = nodes.iter().map(|n| addr_of(n, api)).collect();
+    riak_service_at(tag, api, &addrs, mode, store)
+}
+
+/// Like [`riak_service_with`], on nodes at these addresses.
+pub fn riak_service_at(tag: &str, api: &str, addrs: &[String], mode: &str, store: &str) -> Service {
     let dir = temp_dir(&format!("riak-{tag}-{api}"));
     let config = dir.join("phonebook.toml");
     // `store` may set its own timeout (a test under load that does not test the timeout).
@@ -263,6 +283,22 @@ pub fn store_on(api: &str, nodes: &[&Standin], write: WriteMode, notfound_ok: bo
     let addrs: Vec<String> = nodes.iter().map(|n| addr_of(n, api)).collect();
     store_at(api, &addrs, &settings(write, notfound_ok))
 }
+
+/// Like [`store_on`], with the policy before quorum tries ([`riak_defaults`]): one try,
+/// retried on the other nodes.
+pub fn store_previous(api: &str, nodes: &[&Standin], write: WriteMode, notfound_ok: bool) -> Riak {
+    let addrs: Vec<String> = nodes.iter().map(|n| addr_of(n, api)).collect();
+    let settings = Settings {
+        quorums: riak_defaults(),
+        ..settings(write, notfound_ok)
+    };
+    store_at(api, &addrs, &settings)
+}
+
+/// The `[store]` lines of the policy before quorum tries: Riak's defaults, no Riak timeout,
+/// one try retried on the other nodes.
+pub const PREVIOUS_POLICY: &str =
+    "riak_timeout_ms = 0\nsecond_try = false\nr = \"default\"\nw = \"default\"\ndw = \"default\"\n";
 
 /// A store on these addresses through `api`.
 pub fn store_at(api: &str, addrs: &[String], settings: &Settings) -> Riak {

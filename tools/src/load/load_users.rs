@@ -107,6 +107,7 @@ pub fn via_store(
         pool_size: concurrency,
         write: WriteMode::Auto,
         notfound_ok: false,
+        quorums: phonebook::store::riak::Quorums::default(),
     };
     let store = phonebook::store::open(&config, concurrency)?;
     let store = &*store;

@@ -11,9 +11,9 @@
 use super::bench_options::{parse, Options};
 use crate::error::Result;
 use phonebook::contact::Contact;
-use phonebook::store::riak::{Api, Riak, Settings, WriteMode};
+use phonebook::store::riak::{Api, Quorum, Quorums, Riak, Settings, WriteMode};
 use phonebook::store::Store;
-use riak_standin::{Profile, Standin, StandinOptions};
+use riak_standin::{Profile, RingOptions, Standin, StandinCluster, StandinOptions};
 use std::time::{Duration, Instant};
 
 const HELP: &str = "\
@@ -29,6 +29,9 @@ OPTIONS:
     --clients N[,N...]      concurrent clients; one round per figure [default: 4]
     --write M[,M...]        PUT phases: read-first, blind (side by side) [default: read-first,blind]
     --absent                also GET names that do not exist, with notfound_ok true and false
+    --ring                  in-process nodes on a ring with replicas (n_val 3), as Riak keeps them
+    --policy P[,P...]       tries (quorum, then one replica: the default), previous (one try,
+                            Riak's defaults, no Riak timeout), side by side [default: tries]
     --ops N                 operations per phase [default: 40000]
     --keys N                distinct names written and read [default: 1000]
     --max-secs N            time limit per phase [default: 30]
@@ -85,8 +88,10 @@ pub fn run(parser: lexopt::Parser) -> Result<()> {
     );
     for &clients in &options.clients {
         for (api, nodes) in [(Api::Pbc, &options.pbc), (Api::Http, &options.http)] {
-            if !nodes.is_empty() {
-                round(&options, api, nodes, clients);
+            for &tries in &options.policies {
+                if !nodes.is_empty() {
+                    round(&options, api, nodes, clients, tries);
+                }
             }
         }
     }
@@ -100,7 +105,18 @@ fn standins(options: &Options) -> Result<Vec<Standin>> {
         Profile::Real => StandinOptions::real(),
     };
     let mut nodes: Vec<Standin> = Vec::new();
-    for _ in 0..options.nodes {
+    if options.ring {
+        let ring = RingOptions {
+            nodes: options.nodes,
+            ..RingOptions::default()
+        };
+        let ring_base = StandinOptions {
+            startup: Duration::ZERO,
+            ..base.clone()
+        };
+        nodes = StandinCluster::start(ring, ring_base)?.nodes;
+    }
+    for _ in nodes.len()..options.nodes {
         let node = Standin::start(StandinOptions {
             db: nodes.first().map(Standin::db),
             // No start-up phase: the bench measures a cluster that is up.
@@ -110,22 +126,45 @@ fn standins(options: &Options) -> Result<Vec<Standin>> {
         nodes.push(node);
     }
     let profile = format!("{:?}", options.profile).to_lowercase();
+    let ring = if options.ring { ", ring n_val 3" } else { "" };
     println!(
-        "riak-bench: {} in-process stand-in node(s), profile {profile}",
+        "riak-bench: {} in-process stand-in node(s), profile {profile}{ring}",
         nodes.len()
     );
     Ok(nodes)
 }
 
-/// Every phase for one API and number of clients, with the blind/read-first ratio.
-fn round(options: &Options, api: Api, nodes: &[String], clients: usize) {
+/// The previous policy: one try with Riak's defaults and no Riak timeout.
+fn previous() -> Quorums {
+    Quorums {
+        r: Quorum::Default,
+        w: Quorum::Default,
+        dw: Quorum::Default,
+        riak_timeout: None,
+        second_try: false,
+        ..Quorums::default()
+    }
+}
+
+/// Every phase for one API, number of clients and policy, with the blind/read-first ratio.
+fn round(options: &Options, api: Api, nodes: &[String], clients: usize, tries: bool) {
+    let quorums = if tries {
+        Quorums::default()
+    } else {
+        previous()
+    };
     let store = |write, notfound_ok| {
         let settings = Settings {
             write,
             notfound_ok,
+            quorums,
             ..Settings::new(&options.bucket, Duration::from_secs(2), clients)
         };
         Riak::open(api, nodes, &settings)
+    };
+    let policy = if tries { "" } else { " (previous)" };
+    let report = |clients, api, op: &str, figures: &Figures| {
+        report(clients, api, &format!("{op}{policy}"), figures)
     };
     let mut puts = Vec::new();
     for &write in &options.writes {

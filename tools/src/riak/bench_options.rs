@@ -16,6 +16,10 @@ pub struct Options {
     pub clients: Vec<usize>,
     pub writes: Vec<WriteMode>,
     pub absent: bool,
+    /// In-process nodes on a ring with replicas (a `StandinCluster`), not one shared copy.
+    pub ring: bool,
+    /// The read and write policies to compare: true for quorum tries, false for the previous.
+    pub policies: Vec<bool>,
     pub ops: usize,
     pub keys: usize,
     pub max: Duration,
@@ -33,6 +37,8 @@ pub fn parse(mut parser: lexopt::Parser) -> Result<Option<Options>> {
         clients: vec![4],
         writes: vec![WriteMode::ReadFirst, WriteMode::Blind],
         absent: false,
+        ring: false,
+        policies: vec![true],
         ops: 40_000,
         keys: 1_000,
         max: Duration::from_secs(30),
@@ -60,6 +66,11 @@ pub fn parse(mut parser: lexopt::Parser) -> Result<Option<Options>> {
                     .collect::<Result<_>>()?;
             }
             Long("absent") => options.absent = true,
+            Long("ring") => options.ring = true,
+            Long("policy") => {
+                let values = list(args::text(&mut parser)?);
+                options.policies = values.iter().map(|v| policy(v)).collect::<Result<_>>()?;
+            }
             Long("ops") => options.ops = positive(&mut parser, "ops")?,
             Long("keys") => options.keys = positive(&mut parser, "keys")?,
             Long("max-secs") => {
@@ -77,6 +88,14 @@ fn profile(text: &str) -> Result<Profile> {
         "fast" => Ok(Profile::Fast),
         "real" => Ok(Profile::Real),
         other => Err(Error::new(format!("--profile {other:?}: fast or real"))),
+    }
+}
+
+fn policy(text: &str) -> Result<bool> {
+    match text {
+        "tries" => Ok(true),
+        "previous" => Ok(false),
+        other => Err(Error::new(format!("--policy {other:?}: tries or previous"))),
     }
 }
 

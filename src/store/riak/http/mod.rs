@@ -6,6 +6,7 @@
 mod multipart;
 
 use super::errors;
+use super::link::Write;
 use super::{Fail, Link, Object, Read, Sibling};
 use crate::url::{encode_bytes, encode_segment};
 use multipart::{boundary, multipart};
@@ -85,10 +86,7 @@ impl HttpNode {
 
 impl Link for HttpNode {
     fn fetch(&self, bucket: &str, key: &str, read: Read) -> Result<Object, Fail> {
-        let mut url = self.key_url(bucket, key);
-        if !read.notfound_ok {
-            url.push_str("?notfound_ok=false");
-        }
+        let url = self.key_url(bucket, key) + &read_query(read);
         let req = if read.head {
             self.agent.head(url)
         } else {
@@ -165,10 +163,12 @@ impl Link for HttpNode {
         key: &str,
         value: &[u8],
         vclock: Option<&[u8]>,
+        write: Write,
     ) -> Result<(), Fail> {
+        let url = self.key_url(bucket, key) + &write_query(write);
         let mut req = self
             .agent
-            .put(self.key_url(bucket, key))
+            .put(url)
             .header("Content-Type", "application/json");
         if let Some(vclock) = vclock {
             req = req.header("X-Riak-Vclock", vclock);
@@ -180,8 +180,15 @@ impl Link for HttpNode {
         }
     }
 
-    fn remove(&self, bucket: &str, key: &str, vclock: Option<&[u8]>) -> Result<(), Fail> {
-        let mut req = self.agent.delete(self.key_url(bucket, key));
+    fn remove(
+        &self,
+        bucket: &str,
+        key: &str,
+        vclock: Option<&[u8]>,
+        write: Write,
+    ) -> Result<(), Fail> {
+        let url = self.key_url(bucket, key) + &write_query(write);
+        let mut req = self.agent.delete(url);
         if let Some(vclock) = vclock {
             req = req.header("X-Riak-Vclock", vclock);
         }
@@ -199,14 +206,18 @@ impl Link for HttpNode {
         min: &[u8],
         max: &[u8],
         limit: u32,
+        timeout: Option<Duration>,
     ) -> Result<Vec<Vec<u8>>, Fail> {
-        let url = format!(
+        let mut url = format!(
             "{}/buckets/{}/index/$key/{}/{}?max_results={limit}",
             self.base,
             encode_segment(bucket),
             encode_bytes(min),
             encode_bytes(max),
         );
+        if let Some(t) = timeout {
+            url.push_str(&format!("&timeout={}", t.as_millis()));
+        }
         let mut resp = self.agent.get(url).call().map_err(|e| self.down(e))?;
         if resp.status() != 200 {
             return Err(self.riak_error(resp));
@@ -225,6 +236,35 @@ impl Link for HttpNode {
     }
 }
 
+/// A read's query string (empty when no option is set): only the options that differ from
+/// Riak's defaults, in the order of the captured requests.
+fn read_query(read: Read) -> String {
+    let mut params = Vec::new();
+    params.extend(read.r.http().map(|r| format!("r={r}")));
+    params.extend(read.pr.http().map(|pr| format!("pr={pr}")));
+    params.extend(read.basic_quorum.then(|| "basic_quorum=true".to_string()));
+    params.extend((!read.notfound_ok).then(|| "notfound_ok=false".to_string()));
+    params.extend(read.timeout.map(|t| format!("timeout={}", t.as_millis())));
+    query(params)
+}
+
+/// A write's query string (empty when no option is set).
+fn write_query(write: Write) -> String {
+    let mut params = Vec::new();
+    params.extend(write.w.http().map(|w| format!("w={w}")));
+    params.extend(write.dw.http().map(|dw| format!("dw={dw}")));
+    params.extend(write.pw.http().map(|pw| format!("pw={pw}")));
+    params.extend(write.timeout.map(|t| format!("timeout={}", t.as_millis())));
+    query(params)
+}
+
+fn query(params: Vec<String>) -> String {
+    if params.is_empty() {
+        return String::new();
+    }
+    format!("?{}", params.join("&"))
+}
+
 fn header(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get(name)
@@ -235,4 +275,43 @@ fn header(headers: &HeaderMap, name: &str) -> Option<String> {
 fn last_modified(headers: &HeaderMap) -> u32 {
     let secs = header(headers, "last-modified").and_then(|d| crate::httpdate::parse(&d));
     secs.unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::riak::Quorum;
+
+    #[test]
+    fn queries_read_like_the_recorded_fault_requests() {
+        let ms = |n| Some(Duration::from_millis(n));
+        let strict = Read {
+            notfound_ok: false,
+            r: Quorum::Count(1),
+            timeout: ms(2000),
+            ..Read::plain(false)
+        };
+        assert_eq!(read_query(strict), "?r=1&notfound_ok=false&timeout=2000");
+        let all = Read {
+            r: Quorum::All,
+            timeout: ms(2000),
+            ..Read::plain(false)
+        };
+        assert_eq!(read_query(all), "?r=all&timeout=2000");
+        assert_eq!(read_query(Read::plain(true)), "", "the captured requests");
+        let one = Write {
+            w: Quorum::Count(1),
+            dw: Quorum::Count(1),
+            pw: Quorum::Default,
+            timeout: ms(2000),
+        };
+        assert_eq!(write_query(one), "?w=1&dw=1&timeout=2000");
+        let pw = Write {
+            w: Quorum::Default,
+            dw: Quorum::Default,
+            pw: Quorum::Count(2),
+            timeout: None,
+        };
+        assert_eq!(write_query(pw), "?pw=2");
+    }
 }

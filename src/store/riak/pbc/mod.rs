@@ -16,6 +16,7 @@ pub mod wire {
 }
 
 use super::errors;
+use super::link::Write;
 use super::{Fail, Link, Object, Read as ReadKey, Sibling};
 use crate::pool::{Pool, Pooled};
 use frame::{decode, frame};
@@ -94,15 +95,7 @@ fn decoded<'a, M: MessageRead<'a>>(body: &'a [u8], addr: &str) -> Result<M, Fail
 
 impl Link for PbcNode {
     fn fetch(&self, bucket: &str, key: &str, read: ReadKey) -> Result<Object, Fail> {
-        let req = GetReq {
-            bucket: bucket.as_bytes(),
-            key: key.as_bytes(),
-            // Unset when true: Riak's default, and the captured requests' bytes.
-            notfound_ok: (!read.notfound_ok).then_some(false),
-            head: read.head,
-            deletedvclock: read.head,
-            bucket_type: None,
-        };
+        let req = get_req(bucket, key, read);
         let body = self.call(&frame(code::GET_REQ, &req), code::GET_RESP)?;
         let resp: ObjectResp = decoded(&body, &self.addr)?;
         let siblings = resp
@@ -127,30 +120,33 @@ impl Link for PbcNode {
         key: &str,
         value: &[u8],
         vclock: Option<&[u8]>,
+        write: Write,
     ) -> Result<(), Fail> {
         let content = Content {
             value: value.to_vec(),
             content_type: Some(b"application/json".to_vec()),
             ..Content::default()
         };
-        let req = PutReq {
-            bucket: bucket.as_bytes(),
-            key: key.as_bytes(),
-            vclock,
-            content: &content,
-            return_body: false,
-            return_head: false,
-            bucket_type: None,
-        };
+        let req = put_req(bucket, key, vclock, &content, write);
         self.call(&frame(code::PUT_REQ, &req), code::PUT_RESP)
             .map(drop)
     }
 
-    fn remove(&self, bucket: &str, key: &str, vclock: Option<&[u8]>) -> Result<(), Fail> {
+    fn remove(
+        &self,
+        bucket: &str,
+        key: &str,
+        vclock: Option<&[u8]>,
+        write: Write,
+    ) -> Result<(), Fail> {
         let req = DelReq {
             bucket: bucket.as_bytes(),
             key: key.as_bytes(),
             vclock,
+            w: write.w.pbc(),
+            pw: write.pw.pbc(),
+            dw: write.dw.pbc(),
+            timeout: write.timeout.map(millis),
         };
         self.call(&frame(code::DEL_REQ, &req), code::DEL_RESP)
             .map(drop)
@@ -173,6 +169,7 @@ impl Link for PbcNode {
         min: &[u8],
         max: &[u8],
         limit: u32,
+        timeout: Option<Duration>,
     ) -> Result<Vec<Vec<u8>>, Fail> {
         let req = IndexReq {
             bucket: bucket.as_bytes(),
@@ -180,6 +177,7 @@ impl Link for PbcNode {
             range_min: min,
             range_max: max,
             max_results: Some(limit),
+            timeout: timeout.map(millis),
         };
         let body = self.call(&frame(code::INDEX_REQ, &req), code::INDEX_RESP)?;
         let resp: KeysResp = decoded(&body, &self.addr)?;
@@ -195,6 +193,51 @@ impl Link for PbcNode {
     }
 }
 
+/// A get with the read's options; an option left unset is not sent (Riak's default, and the
+/// captured requests' bytes).
+fn get_req<'a>(bucket: &'a str, key: &'a str, read: ReadKey) -> GetReq<'a> {
+    GetReq {
+        bucket: bucket.as_bytes(),
+        key: key.as_bytes(),
+        r: read.r.pbc(),
+        pr: read.pr.pbc(),
+        basic_quorum: read.basic_quorum.then_some(true),
+        notfound_ok: (!read.notfound_ok).then_some(false),
+        head: read.head,
+        deletedvclock: read.head,
+        timeout: read.timeout.map(millis),
+        bucket_type: None,
+    }
+}
+
+/// A put with the write's options, each sent only when set.
+fn put_req<'a>(
+    bucket: &'a str,
+    key: &'a str,
+    vclock: Option<&'a [u8]>,
+    content: &'a Content,
+    write: Write,
+) -> PutReq<'a> {
+    PutReq {
+        bucket: bucket.as_bytes(),
+        key: key.as_bytes(),
+        vclock,
+        content,
+        w: write.w.pbc(),
+        dw: write.dw.pbc(),
+        return_body: false,
+        pw: write.pw.pbc(),
+        return_head: false,
+        timeout: write.timeout.map(millis),
+        bucket_type: None,
+    }
+}
+
+/// Riak's timeouts are whole milliseconds.
+fn millis(d: Duration) -> u32 {
+    u32::try_from(d.as_millis()).unwrap_or(u32::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,13 +250,14 @@ mod tests {
         let node = PbcNode::new(&addr, Duration::from_millis(50), 1);
         let held = node.pool.get(Duration::ZERO).unwrap();
         assert!(
-            matches!(node.probe("b"), Err(Fail::Busy(_))),
+            matches!(node.probe("b", ReadKey::plain(true)), Err(Fail::Busy(_))),
             "waiting is not the node's fault"
         );
         drop(held);
         drop(listener);
         // The socket is reset, and a new one would be refused: the node is down.
-        assert!(matches!(node.probe("b"), Err(Fail::Down(_))));
-        assert!(matches!(node.probe("b"), Err(Fail::Down(msg)) if msg.contains("connect")));
+        let probe = || node.probe("b", ReadKey::plain(true));
+        assert!(matches!(probe(), Err(Fail::Down(_))));
+        assert!(matches!(probe(), Err(Fail::Down(msg)) if msg.contains("connect")));
     }
 }

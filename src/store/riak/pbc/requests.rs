@@ -120,6 +120,12 @@ impl<'a> MessageRead<'a> for Content {
 pub struct GetReq<'a> {
     pub bucket: &'a [u8],
     pub key: &'a [u8],
+    /// 3 and 4: the read quorum and primary read quorum (a count, or riak_pb's special
+    /// values for one, quorum, all); unset means the bucket's.
+    pub r: Option<u32>,
+    pub pr: Option<u32>,
+    /// 5: give up once a majority of replicas said "not found".
+    pub basic_quorum: Option<bool>,
     /// 6: whether a replica's "not found" counts toward the read quorum; unset means the
     /// bucket's default (true).
     pub notfound_ok: Option<bool>,
@@ -127,6 +133,8 @@ pub struct GetReq<'a> {
     pub head: bool,
     /// 9: answer a tombstone's vclock instead of nothing.
     pub deletedvclock: bool,
+    /// 10: Riak's own timeout in milliseconds; unset means 60 s.
+    pub timeout: Option<u32>,
     /// 13: the bucket type; unset means `default`.
     pub bucket_type: Option<&'a [u8]>,
 }
@@ -143,9 +151,13 @@ impl MessageWrite for GetReq<'_> {
 impl GetReq<'_> {
     fn fields(&self) -> Vec<Field<'_>> {
         let mut f = vec![Field::Bytes(1, self.bucket), Field::Bytes(2, self.key)];
+        f.extend(self.r.map(|r| Field::Varint(3, r.into())));
+        f.extend(self.pr.map(|pr| Field::Varint(4, pr.into())));
+        f.extend(self.basic_quorum.map(|b| Field::Varint(5, b.into())));
         f.extend(self.notfound_ok.map(|ok| Field::Varint(6, ok.into())));
         f.extend(self.head.then_some(Field::Varint(8, 1)));
         f.extend(self.deletedvclock.then_some(Field::Varint(9, 1)));
+        f.extend(self.timeout.map(|t| Field::Varint(10, t.into())));
         f.extend(self.bucket_type.map(|t| Field::Bytes(13, t)));
         f
     }
@@ -160,10 +172,17 @@ pub struct PutReq<'a> {
     pub vclock: Option<&'a [u8]>,
     /// 4
     pub content: &'a Content,
+    /// 5 and 6: how many replicas must have the write, and durably (like `GetReq::r`).
+    pub w: Option<u32>,
+    pub dw: Option<u32>,
     /// 7: answer with the stored object.
     pub return_body: bool,
+    /// 8: how many of them primaries.
+    pub pw: Option<u32>,
     /// 11: answer with the stored object's metadata and vclock, no value.
     pub return_head: bool,
+    /// 12: Riak's own timeout in milliseconds; unset means 60 s.
+    pub timeout: Option<u32>,
     /// 16: the bucket type; unset means `default`.
     pub bucket_type: Option<&'a [u8]>,
 }
@@ -173,8 +192,12 @@ impl PutReq<'_> {
         let mut f = vec![Field::Bytes(1, self.bucket), Field::Bytes(2, self.key)];
         f.extend(self.vclock.map(|v| Field::Bytes(3, v)));
         f.push(Field::Message(4, self.content));
+        f.extend(self.w.map(|w| Field::Varint(5, w.into())));
+        f.extend(self.dw.map(|dw| Field::Varint(6, dw.into())));
         f.extend(self.return_body.then_some(Field::Varint(7, 1)));
+        f.extend(self.pw.map(|pw| Field::Varint(8, pw.into())));
         f.extend(self.return_head.then_some(Field::Varint(11, 1)));
+        f.extend(self.timeout.map(|t| Field::Varint(12, t.into())));
         f.extend(self.bucket_type.map(|t| Field::Bytes(16, t)));
         f
     }
@@ -197,12 +220,22 @@ pub struct DelReq<'a> {
     pub key: &'a [u8],
     /// 4: the vclock of the object this delete replaces (from a read).
     pub vclock: Option<&'a [u8]>,
+    /// 6, 8, 9: the write quorums `w`, `pw` and `dw`; unset means the bucket's.
+    pub w: Option<u32>,
+    pub pw: Option<u32>,
+    pub dw: Option<u32>,
+    /// 10: Riak's own timeout in milliseconds; unset means 60 s.
+    pub timeout: Option<u32>,
 }
 
 impl DelReq<'_> {
     fn fields(&self) -> Vec<Field<'_>> {
         let mut f = vec![Field::Bytes(1, self.bucket), Field::Bytes(2, self.key)];
         f.extend(self.vclock.map(|v| Field::Bytes(4, v)));
+        f.extend(self.w.map(|w| Field::Varint(6, w.into())));
+        f.extend(self.pw.map(|pw| Field::Varint(8, pw.into())));
+        f.extend(self.dw.map(|dw| Field::Varint(9, dw.into())));
+        f.extend(self.timeout.map(|t| Field::Varint(10, t.into())));
         f
     }
 }
@@ -252,6 +285,8 @@ pub struct IndexReq<'a> {
     pub range_max: &'a [u8],
     /// 9: at most this many keys, in key order (Riak sorts when it paginates).
     pub max_results: Option<u32>,
+    /// 11: Riak's own timeout in milliseconds.
+    pub timeout: Option<u32>,
 }
 
 impl IndexReq<'_> {
@@ -264,6 +299,7 @@ impl IndexReq<'_> {
             Field::Bytes(6, self.range_max),
         ];
         f.extend(self.max_results.map(|n| Field::Varint(9, n.into())));
+        f.extend(self.timeout.map(|t| Field::Varint(11, t.into())));
         f
     }
 }
