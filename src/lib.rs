@@ -22,6 +22,7 @@ mod http;
 mod httpdate;
 mod metrics;
 mod pool;
+mod throttle;
 
 /// The open files a server needs (the deploy test checks the systemd unit against it).
 pub use http::open_files_needed;
@@ -58,7 +59,7 @@ fn serve(config: &Config) -> Result<(), Error> {
         ),
     }
     let app = Arc::new(app::App::new(store).with_cache(cache));
-    let server = http::Server::bind(&config.server)?;
+    let server = http::Server::bind(&config.server, &config.auth)?;
     let stop = server.stop_handle();
     ctrlc::set_handler(move || stop.stop())
         .map_err(|e| Error::start("cannot install the signal handler", e))?;

@@ -11,8 +11,8 @@ pub(crate) const ROUTES: [&str; 7] = [
 ];
 const METHODS: [&str; 4] = ["GET", "HEAD", "POST", "other"];
 /// The statuses phonebook answers with; 0 stands for any other.
-const STATUSES: [u16; 15] = [
-    200, 400, 404, 405, 408, 411, 413, 414, 415, 431, 500, 501, 502, 503, 0,
+const STATUSES: [u16; 18] = [
+    200, 400, 401, 403, 404, 405, 408, 411, 413, 414, 415, 431, 500, 501, 502, 503, 507, 0,
 ];
 /// Upper bounds of the latency buckets: (nanoseconds, the `le` label).
 const BUCKETS: [(u64, &str); 14] = [
