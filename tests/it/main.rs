@@ -21,6 +21,8 @@ mod http {
     mod clients;
     // RFC 9110 and 9112, one test per rule, on raw sockets.
     mod conformance;
+    // Host check, cross-origin writes, the htpasswd login, and start-up refusals.
+    mod guard;
     // A generated corpus of malformed and oversized requests.
     mod hostile;
     // Clients that do not read, queue bounds, shedding and the open-file limit.
