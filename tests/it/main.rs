@@ -5,6 +5,8 @@
 mod core;
 // The embedded store keeps 10,000 contacts across a restart and acknowledged writes across a kill.
 mod durability;
+// A full disk under the embedded store: 507, then recovery once space is freed.
+mod disk;
 // Riak nodes and memcached killed and restarted under a sustained load.
 mod faults;
 // The deployment files: valid for their tools, and a two-instance set-up behind HAProxy.

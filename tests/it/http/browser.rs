@@ -175,7 +175,10 @@ fn serve_page(html: String) -> u16 {
 fn a_page_on_another_origin_cannot_write_but_the_own_form_can() {
     let dir = temp_dir("browser-cross-origin");
     let svc = Service::start(&["--store", &embedded_arg(&dir)]);
-    assert_eq!(post_form(&svc.url("/contacts"), "John Doe", "+358 40 805 3254").status, 200);
+    assert_eq!(
+        post_form(&svc.url("/contacts"), "John Doe", "+358 40 805 3254").status,
+        200
+    );
     let target = svc.url("/contacts");
     // What the attacker's page did: a hidden form, and a no-cors fetch on load.
     let html = format!(
@@ -191,7 +194,10 @@ fn a_page_on_another_origin_cannot_write_but_the_own_form_can() {
     let port = serve_page(html);
     let b = Browser::start();
     // Cross-site (another host name) and same-site (another port of the same address).
-    for page in [format!("http://localhost:{port}/"), format!("http://127.0.0.1:{port}/")] {
+    for page in [
+        format!("http://localhost:{port}/"),
+        format!("http://127.0.0.1:{port}/"),
+    ] {
         b.goto(&page);
         assert!(
             poll(Duration::from_secs(10), || b.title() != "loading"),
@@ -199,16 +205,36 @@ fn a_page_on_another_origin_cannot_write_but_the_own_form_can() {
         );
         b.click(&b.find("#go"));
         assert_eq!(b.title(), "Refused · Phonebook", "{page}");
-        assert!(b.text(&b.find(".error")).contains("cross-origin write refused"));
+        assert!(b
+            .text(&b.find(".error"))
+            .contains("cross-origin write refused"));
         b.screenshot(&shot("cross-origin-refused.png"));
     }
-    assert_eq!(get(&svc.url("/contacts/John%20Doe")).json()["number"], "+358408053254");
-    assert_eq!(get(&svc.url("/contacts/Fetched")).status, 404, "the fetch stored nothing");
+    assert_eq!(
+        get(&svc.url("/contacts/John%20Doe")).json()["number"],
+        "+358408053254"
+    );
+    assert_eq!(
+        get(&svc.url("/contacts/Fetched")).status,
+        404,
+        "the fetch stored nothing"
+    );
     let refused = r#"phonebook_requests_total{route="contacts",method="POST",status="403"}"#;
-    assert_eq!(metric(&svc, refused), 4, "each form and fetch reached the service, refused");
+    assert_eq!(
+        metric(&svc, refused),
+        4,
+        "each form and fetch reached the service, refused"
+    );
 
     b.goto(&svc.url("/"));
     submit_form(&b, "John Doe", "+358 40 111 2222");
-    assert_eq!(b.title(), "Saved · Phonebook", "the service's own form still works");
-    assert_eq!(get(&svc.url("/contacts/John%20Doe")).json()["number"], "+358401112222");
+    assert_eq!(
+        b.title(),
+        "Saved · Phonebook",
+        "the service's own form still works"
+    );
+    assert_eq!(
+        get(&svc.url("/contacts/John%20Doe")).json()["number"],
+        "+358401112222"
+    );
 }
