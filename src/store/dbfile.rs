@@ -105,7 +105,7 @@ impl DbFile {
         *slot = open_db(&self.path)
             .map_err(|e| log::debug!("reopen failed: {e}"))
             .ok();
-        let probe = slot.as_ref().map(|db| write_probe(db));
+        let probe = slot.as_ref().map(write_probe);
         drop(slot);
         match probe {
             Some(Ok(())) => {

@@ -376,6 +376,17 @@ fn connections_over_the_limit_are_refused_and_the_rest_served() {
     );
     assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
     assert!(answer.contains("too many connections"));
+    // Refusals are logged once an interval, with their count, not once each.
+    for _ in 0..50 {
+        let answer = raw(
+            &svc.addr,
+            b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        );
+        assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    }
+    let log = svc.wait_for_log("connection limit (64) reached");
+    let lines = log.matches("connection limit (64) reached").count();
+    assert_eq!(lines, 1, "one warning for 51 refusals: {log}");
     drop(idle);
     wait_until(
         Duration::from_secs(10),
