@@ -59,7 +59,14 @@ fn serve(config: &Config) -> Result<(), Error> {
         ),
     }
     let app = Arc::new(app::App::new(store).with_cache(cache));
-    let server = http::Server::bind(&config.server, &config.auth)?;
+    let htpasswd = match &config.auth.htpasswd {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .map_err(|e| Error::start(format!("cannot read {}", path.display()), e))?,
+        ),
+        None => None,
+    };
+    let server = http::Server::bind(&config.server, &config.auth, htpasswd.as_deref())?;
     let stop = server.stop_handle();
     ctrlc::set_handler(move || stop.stop())
         .map_err(|e| Error::start("cannot install the signal handler", e))?;

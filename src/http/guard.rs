@@ -22,11 +22,16 @@ pub(crate) struct Guard {
 }
 
 impl Guard {
-    /// The checks of this configuration; reads the htpasswd file when login is on.
-    pub(crate) fn new(server: &ServerConfig, auth: &AuthConfig) -> Result<Guard, Error> {
-        let login = match &auth.htpasswd {
-            Some(path) => Some(Login::load(path, server.workers())?),
-            None => None,
+    /// The checks of this configuration; `htpasswd` is the text of `auth.htpasswd`'s file
+    /// when login is on (read at start-up by the caller: the front reads no file).
+    pub(crate) fn new(
+        server: &ServerConfig,
+        auth: &AuthConfig,
+        htpasswd: Option<&str>,
+    ) -> Result<Guard, Error> {
+        let login = match (&auth.htpasswd, htpasswd) {
+            (Some(path), Some(text)) => Some(Login::new_from(path, text, server.workers())?),
+            _ => None,
         };
         Ok(Guard {
             allowed_hosts: server.allowed_hosts.clone(),
@@ -121,7 +126,7 @@ mod tests {
 
     fn guard(server: &str) -> Guard {
         let config = from_toml(&format!("[server]\n{server}"), &Overrides::default()).unwrap();
-        Guard::new(&config.server, &config.auth).unwrap()
+        Guard::new(&config.server, &config.auth, None).unwrap()
     }
 
     fn request(method: &str, headers: &[(&str, &str)]) -> Request {

@@ -38,12 +38,11 @@ pub(crate) struct Login {
 }
 
 impl Login {
-    /// Reads an htpasswd file: `user:hash` lines with bcrypt hashes (`$2y$`, `$2a$`, `$2b$`);
-    /// blank lines and `#` comments are skipped. Anything else stops start-up, naming the line.
-    pub(crate) fn load(path: &Path, workers: usize) -> Result<Login, Error> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::start(format!("cannot read {}", path.display()), e))?;
-        let users = parse(&text)
+    /// The users of an htpasswd file's `text`: `user:hash` lines with bcrypt hashes (`$2y$`,
+    /// `$2a$`, `$2b$`); blank lines and `#` comments are skipped. Anything else stops start-up,
+    /// naming the file (`path`) and the line.
+    pub(crate) fn new_from(path: &Path, text: &str, workers: usize) -> Result<Login, Error> {
+        let users = parse(text)
             .map_err(|why| Error::Config(format!("auth.htpasswd {}: {why}", path.display())))?;
         Ok(Login::new(users, workers))
     }

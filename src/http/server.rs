@@ -54,11 +54,15 @@ type Conns = Mutex<HashMap<u64, Arc<Socket>>>;
 
 impl Server {
     /// Checks that the open-file limit can hold `max_connections` (raising it if need be) and
-    /// binds the listen address (port 0 picks a free port); reads the htpasswd file when login
-    /// is on.
-    pub(crate) fn bind(config: &ServerConfig, auth: &AuthConfig) -> Result<Server, Error> {
+    /// binds the listen address (port 0 picks a free port); `htpasswd` is the text of the
+    /// login's file when login is on.
+    pub(crate) fn bind(
+        config: &ServerConfig,
+        auth: &AuthConfig,
+        htpasswd: Option<&str>,
+    ) -> Result<Server, Error> {
         fds::ensure_limit(config.max_connections, config.workers())?;
-        let guard = Arc::new(Guard::new(config, auth)?);
+        let guard = Arc::new(Guard::new(config, auth, htpasswd)?);
         if guard.login_on() {
             log::info!("login: writes need a user of the htpasswd file");
         }
@@ -235,7 +239,7 @@ mod tests {
         for (listen, loopback) in [("0.0.0.0:0", "127.0.0.1"), ("[::]:0", "::1")] {
             let text = format!("[server]\nlisten = \"{listen}\"\n");
             let config = from_toml(&text, &Overrides::default()).unwrap();
-            let Ok(server) = Server::bind(&config.server, &config.auth) else {
+            let Ok(server) = Server::bind(&config.server, &config.auth, None) else {
                 continue; // No IPv6 on this machine: nothing to wake.
             };
             let handle = server.stop_handle();
