@@ -61,9 +61,13 @@ impl DbFile {
         &self,
         f: impl FnOnce(&Database) -> Result<T, redb::Error>,
     ) -> Result<T, Error> {
-        let db = self.db.read().unwrap();
-        let db = db.as_ref().ok_or_else(|| self.failure())?;
-        f(db).map_err(|e| self.failed(e))
+        let result = match self.db.read().unwrap().as_ref() {
+            Some(db) => f(db),
+            None => return Err(self.failure()),
+        };
+        // Classified once the read lock is given back: a reopen may be waiting for it while
+        // holding the state that `failed` takes.
+        result.map_err(|e| self.failed(e))
     }
 
     /// Runs a write on the database, reopening it first if an earlier write broke it.
