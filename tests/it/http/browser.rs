@@ -156,16 +156,23 @@ fn serve_page(html: String) -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
+        let answer = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{html}",
+            html.len()
+        );
+        // A thread per connection: Chromium opens spare connections that send nothing, which
+        // must not hold up the one that asks for the page.
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
-            let mut buf = [0u8; 4096];
-            let _ = std::io::Read::read(&mut stream, &mut buf);
-            let answer = format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\
-                 Content-Length: {}\r\nConnection: close\r\n\r\n{html}",
-                html.len()
-            );
-            let _ = std::io::Write::write_all(&mut stream, answer.as_bytes());
+            let answer = answer.clone();
+            std::thread::spawn(move || {
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+                let mut buf = [0u8; 4096];
+                if matches!(std::io::Read::read(&mut stream, &mut buf), Ok(n) if n > 0) {
+                    let _ = std::io::Write::write_all(&mut stream, answer.as_bytes());
+                }
+            });
         }
     });
     port
