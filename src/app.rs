@@ -128,7 +128,11 @@ impl App {
 
     /// Stores the contact, replacing any older number, then updates the cache.
     pub fn put(&self, contact: &Contact) -> Result<(), Error> {
-        self.timed(StoreOp::Put, || self.store.put(contact))?;
+        let stored = self.timed(StoreOp::Put, || self.store.put(contact));
+        if let Err(Error::StoreFull(_)) = stored {
+            self.metrics.store_full();
+        }
+        stored?;
         if let Some(cache) = &self.cache {
             self.flights.forget(&contact.name);
             self.count_failure(cache.put(contact));

@@ -31,6 +31,7 @@ pub struct Config {
     pub server: ServerConfig,
     pub store: StoreConfig,
     pub cache: CacheConfig,
+    pub auth: AuthConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,7 +50,24 @@ pub struct ServerConfig {
     pub max_queued: usize,
     /// How long a request may wait for a worker before it is answered 503.
     pub queue_timeout: Duration,
+    /// The `Host` values served (a name matches with any port); empty: any host.
+    pub allowed_hosts: Vec<String>,
+    /// Origins (`scheme://host[:port]`) whose pages may write here.
+    pub trusted_origins: Vec<String>,
 }
+
+/// The `[auth]` settings: the optional login for writes (and reads).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AuthConfig {
+    /// The htpasswd file (bcrypt entries) whose users may write; `None`: no login.
+    pub htpasswd: Option<PathBuf>,
+    /// Whether reads need the login too.
+    pub reads: bool,
+}
+
+/// The hosts a service on a loopback address answers when `allowed_hosts` is empty, so that a
+/// page on another site whose name resolves to 127.0.0.1 (DNS rebinding) cannot reach it.
+pub const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "[::1]"];
 
 impl ServerConfig {
     /// The number of worker threads the mode implies.
@@ -79,6 +97,7 @@ struct RawFile {
     server: RawServer,
     store: RawStore,
     cache: RawCache,
+    auth: RawAuth,
 }
 
 #[derive(Deserialize)]
@@ -95,6 +114,8 @@ struct RawServer {
     max_connections: usize,
     max_queued: usize,
     queue_timeout_ms: u64,
+    allowed_hosts: Vec<String>,
+    trusted_origins: Vec<String>,
 }
 
 impl Default for RawServer {
@@ -110,6 +131,8 @@ impl Default for RawServer {
             max_connections: 1_000,
             max_queued: 64,
             queue_timeout_ms: 1_000,
+            allowed_hosts: Vec::new(),
+            trusted_origins: Vec::new(),
         }
     }
 }
@@ -176,6 +199,14 @@ impl Default for RawCache {
     }
 }
 
+#[derive(Deserialize, Default)]
+#[cfg_attr(test, derive(serde::Serialize))]
+#[serde(deny_unknown_fields, default)]
+struct RawAuth {
+    htpasswd: String,
+    reads: bool,
+}
+
 /// Reads the configuration file (the `--config` one, else `phonebook.toml` if present, else the
 /// built-in defaults) and applies the overrides.
 pub fn load(over: &Overrides) -> Result<Config, Error> {
@@ -212,6 +243,12 @@ fn build(raw: RawFile, over: &Overrides) -> Result<Config, Error> {
         max_connections: positive("server.max_connections", s.max_connections, 100_000)?,
         max_queued: positive("server.max_queued", s.max_queued, 100_000)?,
         queue_timeout: millis("server.queue_timeout_ms", s.queue_timeout_ms)?,
+        allowed_hosts: Vec::new(),
+        trusted_origins: parse_origins(&s.trusted_origins)?,
+    };
+    let server = ServerConfig {
+        allowed_hosts: parse_hosts(&s.allowed_hosts, &server.listen)?,
+        ..server
     };
     let store = StoreConfig {
         url: store::parse_url(over.store.as_deref().unwrap_or(&raw.store.url))?,
@@ -228,10 +265,15 @@ fn build(raw: RawFile, over: &Overrides) -> Result<Config, Error> {
         timeout: millis("cache.timeout_ms", raw.cache.timeout_ms)?,
         pool_size: raw.cache.pool_size,
     };
+    let auth = AuthConfig {
+        htpasswd: Some(PathBuf::from(&raw.auth.htpasswd)).filter(|p| !p.as_os_str().is_empty()),
+        reads: raw.auth.reads,
+    };
     Ok(Config {
         server,
         store,
         cache,
+        auth,
     })
 }
 
@@ -282,6 +324,54 @@ fn positive(key: &str, value: usize, max: usize) -> Result<usize, Error> {
 fn millis(key: &str, ms: u64) -> Result<Duration, Error> {
     positive(key, ms as usize, 600_000)?;
     Ok(Duration::from_millis(ms))
+}
+
+/// `allowed_hosts`, lowercased: `*` allows any host (an empty list); an empty list means the
+/// loopback names when `listen` is a loopback address, else any host.
+fn parse_hosts(hosts: &[String], listen: &str) -> Result<Vec<String>, Error> {
+    if hosts.iter().any(|h| h == "*") {
+        return Ok(Vec::new());
+    }
+    if hosts.is_empty() {
+        let loopback = listen
+            .parse::<std::net::SocketAddr>()
+            .map(|a| a.ip().is_loopback())
+            .unwrap_or_else(|_| listen.starts_with("localhost:"));
+        let defaults = if loopback { &LOOPBACK_HOSTS[..] } else { &[] };
+        return Ok(defaults.iter().map(|h| h.to_string()).collect());
+    }
+    for host in hosts {
+        let ok = !host.is_empty()
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._:[]".contains(&b));
+        if !ok {
+            return Err(Error::Config(format!(
+                "server.allowed_hosts: {host:?} is not a host name, an IP address or \"*\""
+            )));
+        }
+    }
+    Ok(hosts.iter().map(|h| h.to_ascii_lowercase()).collect())
+}
+
+/// `trusted_origins`: each exactly `scheme://host[:port]`, as a browser's `Origin` says it.
+fn parse_origins(origins: &[String]) -> Result<Vec<String>, Error> {
+    for origin in origins {
+        let authority = origin
+            .strip_prefix("http://")
+            .or_else(|| origin.strip_prefix("https://"));
+        let ok = authority.is_some_and(|a| {
+            !a.is_empty()
+                && a.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-._:[]".contains(&b))
+        });
+        if !ok {
+            return Err(Error::Config(format!(
+                "server.trusted_origins: {origin:?} must be http(s)://host[:port], with no path"
+            )));
+        }
+    }
+    Ok(origins.iter().map(|o| o.to_ascii_lowercase()).collect())
 }
 
 fn parse_bucket(bucket: &str) -> Result<String, Error> {

@@ -18,6 +18,9 @@ pub enum Error {
     NotFound,
     /// The store (every node of it) did not answer in time or refused the connection.
     StoreUnavailable(String),
+    /// The store cannot take a write for lack of space (a full disk); reads still work, and
+    /// the store takes writes again once space is freed.
+    StoreFull(String),
     /// The store answered, but with an error (e.g. a Riak error response), or with data that is
     /// not a contact.
     Store {
@@ -68,6 +71,7 @@ impl fmt::Display for Error {
             Error::BadInput(msg) => write!(f, "{msg}"),
             Error::NotFound => write!(f, "contact not found"),
             Error::StoreUnavailable(_) => write!(f, "storage unavailable"),
+            Error::StoreFull(why) => write!(f, "storage full: {why}"),
             Error::Store { message, .. } => write!(f, "storage error: {message}"),
             Error::Config(msg) => write!(f, "invalid configuration: {msg}"),
             Error::Start { what, source } => write!(f, "{what}: {source}"),

@@ -22,6 +22,7 @@ mod http;
 mod httpdate;
 mod metrics;
 mod pool;
+mod throttle;
 mod transfer;
 
 /// The open files a server needs (the deploy test checks the systemd unit against it).
@@ -49,7 +50,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), Error> {
 
 /// Opens the store, binds, prints the address, and serves until SIGINT or SIGTERM.
 fn serve(config: &Config) -> Result<(), Error> {
-    init_logging(config.server.mode);
+    init_logging(config.server.mode)?;
     let store = store::open(&config.store, config.server.workers())?;
     let cache = cache::Cache::open(&config.cache, config.server.workers());
     match &config.cache.url {
@@ -61,7 +62,14 @@ fn serve(config: &Config) -> Result<(), Error> {
         ),
     }
     let app = Arc::new(app::App::new(store).with_cache(cache));
-    let server = http::Server::bind(&config.server)?;
+    let htpasswd = match &config.auth.htpasswd {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .map_err(|e| Error::start(format!("cannot read {}", path.display()), e))?,
+        ),
+        None => None,
+    };
+    let server = http::Server::bind(&config.server, &config.auth, htpasswd.as_deref())?;
     let stop = server.stop_handle();
     ctrlc::set_handler(move || stop.stop())
         .map_err(|e| Error::start("cannot install the signal handler", e))?;
@@ -124,11 +132,68 @@ fn log_warnings() {
     let _ = env_logger::Builder::from_env(env).try_init();
 }
 
-fn init_logging(mode: Mode) {
+/// Logs at the mode's level, or `RUST_LOG`'s, which must be valid: env_logger takes any word
+/// for a module name, so a typo would silently turn every line off.
+fn init_logging(mode: Mode) -> Result<(), Error> {
     let level = match mode {
         Mode::Debug => "debug",
         Mode::Production => "info",
     };
+    if let Ok(filter) = std::env::var("RUST_LOG") {
+        check_log_filter(&filter)?;
+    }
     let env = env_logger::Env::default().default_filter_or(level);
     let _ = env_logger::Builder::from_env(env).try_init();
+    Ok(())
+}
+
+/// `RUST_LOG` must be a comma-separated list of `LEVEL` or `TARGET=LEVEL`.
+fn check_log_filter(filter: &str) -> Result<(), Error> {
+    const LEVELS: [&str; 6] = ["off", "error", "warn", "info", "debug", "trace"];
+    let level = |l: &str| LEVELS.iter().any(|x| x.eq_ignore_ascii_case(l));
+    let target = |t: &str| {
+        !t.is_empty()
+            && t.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_:-".contains(&b))
+    };
+    for directive in filter.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        let ok = match directive.split_once('=') {
+            Some((t, l)) => target(t) && level(l),
+            None => level(directive),
+        };
+        if !ok {
+            return Err(Error::Config(format!(
+                "RUST_LOG={filter:?}: {directive:?} is neither LEVEL nor TARGET=LEVEL \
+                 (LEVEL: off, error, warn, info, debug or trace)"
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rust_log_takes_levels_and_targets_with_levels() {
+        for ok in [
+            "",
+            "warn",
+            "INFO",
+            "phonebook=debug,warn",
+            "phonebook::http=trace, ureq=off",
+        ] {
+            assert!(super::check_log_filter(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "nonsense",
+            "phonebook",
+            "warn,x",
+            "a=loud",
+            "=warn",
+            "info/foo",
+        ] {
+            let err = super::check_log_filter(bad).unwrap_err().to_string();
+            assert!(err.contains("RUST_LOG"), "{bad}: {err}");
+        }
+    }
 }

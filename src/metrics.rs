@@ -11,8 +11,8 @@ pub(crate) const ROUTES: [&str; 7] = [
 ];
 const METHODS: [&str; 5] = ["GET", "HEAD", "POST", "DELETE", "other"];
 /// The statuses phonebook answers with; 0 stands for any other.
-const STATUSES: [u16; 16] = [
-    200, 204, 400, 404, 405, 408, 411, 413, 414, 415, 431, 500, 501, 502, 503, 0,
+const STATUSES: [u16; 19] = [
+    200, 204, 400, 401, 403, 404, 405, 408, 411, 413, 414, 415, 431, 500, 501, 502, 503, 507, 0,
 ];
 /// Upper bounds of the latency buckets: (nanoseconds, the `le` label).
 const BUCKETS: [(u64, &str); 14] = [
@@ -78,6 +78,8 @@ pub(crate) struct Metrics {
     request_seconds: Vec<Histogram>,
     store_seconds: Vec<Histogram>,
     cache: [AtomicU64; 4],
+    /// Writes the store refused for lack of space.
+    store_full: AtomicU64,
 }
 
 /// A latency histogram: one count per bucket (not cumulative) and the sum.
@@ -95,6 +97,7 @@ impl Default for Metrics {
             request_seconds: ROUTES.iter().map(|_| Histogram::default()).collect(),
             store_seconds: STORE_OPS.iter().map(|_| Histogram::default()).collect(),
             cache: Default::default(),
+            store_full: AtomicU64::new(0),
         }
     }
 }
@@ -124,6 +127,11 @@ impl Metrics {
         self.store_seconds[op as usize].observe(elapsed);
     }
 
+    /// Counts a write refused because the store's disk is full.
+    pub(crate) fn store_full(&self) {
+        self.store_full.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub(crate) fn cache(&self, event: CacheEvent) {
         self.cache[event as usize].fetch_add(1, Ordering::Relaxed);
     }
@@ -146,6 +154,10 @@ impl Metrics {
             let n = count.load(Ordering::Relaxed);
             let _ = writeln!(out, "phonebook_cache_{name}_total {n}");
         }
+        let help = "Writes refused because the store's disk was full (answered 507).";
+        header(&mut out, "phonebook_store_full_total", help, "counter");
+        let full = self.store_full.load(Ordering::Relaxed);
+        let _ = writeln!(out, "phonebook_store_full_total {full}");
         let help = "Times a worker waited for a free connection, by pool.";
         header(&mut out, "phonebook_pool_waits_total", help, "counter");
         for (pool, waits) in pool_waits {

@@ -5,6 +5,7 @@
 
 use crate::app::App;
 use crate::http::gate::{Admission, Gate};
+use crate::http::guard::Guard;
 use crate::http::reject::Reject;
 use crate::http::request::{Connection, Limits, Request, Socket};
 use crate::http::response::{Persist, Response};
@@ -18,6 +19,8 @@ use std::time::{Duration, Instant};
 pub(crate) struct Shared<'a> {
     pub app: &'a App,
     pub gate: &'a Gate,
+    /// The checks every request passes before routing.
+    pub guard: &'a Guard,
     pub limits: Limits,
     /// How long a request may wait for a permit before it is shed.
     pub queue_timeout: Duration,
@@ -80,7 +83,9 @@ fn answer(socket: &Socket, request: &Request, shared: &Shared) -> Option<(Respon
         }
     };
     // A panic must not end the connection thread with the permit lost or no answer given.
-    let handle = std::panic::AssertUnwindSafe(|| routes::handle(shared.app, request, received));
+    let handle = std::panic::AssertUnwindSafe(|| {
+        routes::handle(shared.app, shared.guard, request, received)
+    });
     let response = std::panic::catch_unwind(handle).unwrap_or_else(|_| {
         log::error!("handler panicked on {} {}", request.method, request.path);
         let response = Reject::Internal.response(None);

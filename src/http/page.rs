@@ -112,6 +112,16 @@ pub(crate) fn invalid(name: &str, number: &str, err: &Error) -> String {
     fill_form(state, name, number)
 }
 
+/// The empty form, saying why a request was refused (e.g. a write from a page on another site).
+pub(crate) fn refused(why: &str) -> String {
+    let state = FormState {
+        title: "Refused",
+        message: format!("<p class=\"error\" role=\"alert\">{}</p>", escape(why)),
+        ..FormState::default()
+    };
+    fill_form(state, "", "")
+}
+
 fn fill_form(state: FormState, name: &str, number: &str) -> String {
     let title = match state.title {
         "" => "Phonebook".to_string(),

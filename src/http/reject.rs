@@ -7,11 +7,20 @@ use crate::error::Error;
 use crate::http::response::Response;
 use std::fmt;
 
+/// What a 401 asks a browser for: Basic credentials, in UTF-8 (RFC 7617).
+const BASIC_CHALLENGE: &str = "Basic realm=\"phonebook\", charset=\"UTF-8\"";
+
 /// An error answer, for a reason the front found or one the app returned.
 #[derive(Debug)]
 pub(crate) enum Reject {
     /// The request is not valid HTTP/1.x.
     BadRequest(String),
+    /// `Host` names a host this server does not serve (`server.allowed_hosts`).
+    HostNotAllowed(String),
+    /// A write from a page on another origin (cross-origin protection); says where from.
+    CrossOrigin(String),
+    /// Login is on and the request has no valid credentials.
+    Unauthorized,
     /// The client was too slow to send its request.
     RequestTimeout,
     /// A body was sent without `Content-Length` (chunked uploads are not accepted).
@@ -47,7 +56,11 @@ impl Reject {
     /// when shedding load, since the client may come back in a second).
     fn status_and_header(&self) -> (u16, Option<(&'static str, &'static str)>) {
         match self {
-            Reject::BadRequest(_) | Reject::App(Error::BadInput(_)) => (400, None),
+            Reject::BadRequest(_) | Reject::HostNotAllowed(_) | Reject::App(Error::BadInput(_)) => {
+                (400, None)
+            }
+            Reject::Unauthorized => (401, Some(("WWW-Authenticate", BASIC_CHALLENGE))),
+            Reject::CrossOrigin(_) => (403, None),
             Reject::NoRoute | Reject::App(Error::NotFound) => (404, None),
             Reject::MethodNotAllowed(allow) => (405, Some(("Allow", allow))),
             Reject::RequestTimeout => (408, None),
@@ -59,6 +72,7 @@ impl Reject {
             Reject::NotImplemented(_) => (501, None),
             Reject::App(Error::Store { .. }) => (502, None),
             Reject::App(Error::StoreUnavailable(_)) | Reject::Unhealthy(_) => (503, None),
+            Reject::App(Error::StoreFull(_)) => (507, None),
             Reject::Overloaded | Reject::TooManyConnections => (503, Some(("Retry-After", "1"))),
             Reject::Internal
             | Reject::App(Error::Config(_) | Error::Start { .. } | Error::Io(_)) => (500, None),
@@ -109,6 +123,16 @@ impl fmt::Display for Reject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Reject::BadRequest(msg) => write!(f, "{msg}"),
+            Reject::HostNotAllowed(host) => write!(
+                f,
+                "host {host:?} is not served here (server.allowed_hosts)"
+            ),
+            Reject::CrossOrigin(from) => write!(
+                f,
+                "cross-origin write refused: it came from {from}; submit the form on this site, \
+                 or list the page's origin in server.trusted_origins"
+            ),
+            Reject::Unauthorized => write!(f, "login required to change the phone book"),
             Reject::RequestTimeout => write!(f, "request not received in time"),
             Reject::LengthRequired => write!(f, "a body needs a Content-Length header"),
             Reject::BodyTooLarge(limit) => write!(f, "body too large (limit {limit} bytes)"),
@@ -143,6 +167,7 @@ mod tests {
         assert_eq!(status(Error::NotFound), 404);
         assert_eq!(status(Error::store("no_type")), 502);
         assert_eq!(status(Error::StoreUnavailable("all down".into())), 503);
+        assert_eq!(status(Error::StoreFull("no space".into())), 507);
         assert_eq!(status(Error::Config("x".into())), 500);
     }
 
@@ -155,6 +180,14 @@ mod tests {
         }
         let response = Reject::MethodNotAllowed("GET, HEAD").response(None);
         assert_eq!(response.headers, [("Allow", "GET, HEAD".to_string())]);
+        let login = Reject::Unauthorized.response(None);
+        assert_eq!(login.status, 401);
+        assert_eq!(
+            login.headers,
+            [("WWW-Authenticate", BASIC_CHALLENGE.to_string())]
+        );
+        assert_eq!(Reject::CrossOrigin("x".into()).status(), 403);
+        assert_eq!(Reject::HostNotAllowed("x".into()).status(), 400);
         let internal = Reject::Internal.response(None);
         assert_eq!(
             (internal.status, internal.body.as_slice()),

@@ -6,6 +6,7 @@
 use crate::app::App;
 use crate::contact::{Contact, Lookup, PageQuery};
 use crate::error::Error;
+use crate::http::guard::Guard;
 use crate::http::reject::Reject;
 use crate::http::request::Request;
 use crate::http::response::Response;
@@ -54,12 +55,13 @@ impl Route {
     }
 }
 
-/// Answers one request and records it in the metrics; `received` is when it was read.
+/// Answers one request and records it in the metrics; `received` is when it was read. The
+/// guard's checks (host, origin, login) come first, whatever the route.
 /// Never panics on client input; never fails.
-pub(crate) fn handle(app: &App, req: &Request, received: Instant) -> Response {
+pub(crate) fn handle(app: &App, guard: &Guard, req: &Request, received: Instant) -> Response {
     let route = route_of(req);
     let label = route.as_ref().map_or("none", Route::label);
-    let result = match route {
+    let result = match guard.check(req).and(route) {
         Ok(Route::Server) => {
             Ok(Response::new(200, "", Vec::new()).with_header("Allow", SERVER_ALLOW.into()))
         }
@@ -74,6 +76,14 @@ pub(crate) fn handle(app: &App, req: &Request, received: Instant) -> Response {
             let page = page::invalid(&name, &number, &err);
             Reject::App(err).response(Some(page))
         }
+        // A browser refused by the guard, or whose write found the disk full, sees the form
+        // with the reason.
+        Err(
+            reject @ (Reject::CrossOrigin(_)
+            | Reject::HostNotAllowed(_)
+            | Reject::Unauthorized
+            | Reject::App(Error::StoreFull(_))),
+        ) if wants_html(req) => reject.response(Some(page::refused(&reject.to_string()))),
         Err(reject) => reject.response(None),
     };
     log::debug!("{} {} -> {}", req.method, req.path, response.status);

@@ -2,14 +2,16 @@
 //! limit, and a graceful stop on SIGINT/SIGTERM (docs/http.md).
 
 use crate::app::App;
-use crate::config::{Mode, ServerConfig};
+use crate::config::{AuthConfig, Mode, ServerConfig};
 use crate::error::Error;
 use crate::http::conn::{self, Shared};
 use crate::http::fds::{self, AcceptBackoff};
 use crate::http::gate::Gate;
+use crate::http::guard::Guard;
 use crate::http::reject::Reject;
 use crate::http::request::{Connection, Limits, Socket};
 use crate::http::response::Persist;
+use crate::throttle::Throttle;
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,10 +22,14 @@ use std::time::{Duration, Instant};
 /// Stack of a connection thread, which also runs the handler (store and cache calls included).
 const CONN_STACK: usize = 1024 * 1024;
 
+/// How often the warning for connections refused over the limit is logged at most.
+const REFUSED_LOG_EVERY: Duration = Duration::from_secs(10);
+
 /// A bound server, not yet serving.
 pub(crate) struct Server {
     listener: TcpListener,
     config: ServerConfig,
+    guard: Arc<Guard>,
     stop: Arc<AtomicBool>,
 }
 
@@ -48,14 +54,24 @@ type Conns = Mutex<HashMap<u64, Arc<Socket>>>;
 
 impl Server {
     /// Checks that the open-file limit can hold `max_connections` (raising it if need be) and
-    /// binds the listen address (port 0 picks a free port).
-    pub(crate) fn bind(config: &ServerConfig) -> Result<Server, Error> {
+    /// binds the listen address (port 0 picks a free port); `htpasswd` is the text of the
+    /// login's file when login is on.
+    pub(crate) fn bind(
+        config: &ServerConfig,
+        auth: &AuthConfig,
+        htpasswd: Option<&str>,
+    ) -> Result<Server, Error> {
         fds::ensure_limit(config.max_connections, config.workers())?;
+        let guard = Arc::new(Guard::new(config, auth, htpasswd)?);
+        if guard.login_on() {
+            log::info!("login: writes need a user of the htpasswd file");
+        }
         let listener = TcpListener::bind(&config.listen)
             .map_err(|e| Error::start(format!("cannot listen on {}", config.listen), e))?;
         Ok(Server {
             listener,
             config: config.clone(),
+            guard,
             stop: Arc::new(AtomicBool::new(false)),
         })
     }
@@ -100,6 +116,7 @@ impl Server {
     fn accept_loop(&self, conns: &Arc<Conns>, app: &Arc<App>, gate: &Arc<Gate>) {
         let mut backoff = AcceptBackoff::default();
         let mut next_id = 0u64;
+        let refused = Throttle::new(REFUSED_LOG_EVERY);
         while !self.stop.load(Ordering::SeqCst) {
             let stream = match self.listener.accept() {
                 Ok((stream, _)) => stream,
@@ -117,10 +134,13 @@ impl Server {
                 break;
             }
             if conns.lock().unwrap().len() >= self.config.max_connections {
-                log::warn!(
-                    "connection limit ({}) reached: refusing one",
-                    self.config.max_connections
-                );
+                if let Some(count) = refused.hit(Instant::now()) {
+                    log::warn!(
+                        "connection limit ({}) reached: refused {count} connection(s) since the \
+                         last warning",
+                        self.config.max_connections
+                    );
+                }
                 refuse(stream, app);
                 continue;
             }
@@ -138,7 +158,7 @@ impl Server {
         let _ = stream.set_nodelay(true);
         let socket = Arc::new(Socket::new(stream));
         conns.lock().unwrap().insert(id, socket.clone());
-        let (stop, config) = (self.stop.clone(), self.config.clone());
+        let (stop, config, guard) = (self.stop.clone(), self.config.clone(), self.guard.clone());
         let done = conns.clone();
         let spawned = thread::Builder::new()
             .name("conn".into())
@@ -147,6 +167,7 @@ impl Server {
                 let shared = Shared {
                     app: &app,
                     gate: &gate,
+                    guard: &guard,
                     limits: Limits {
                         max_header_bytes: config.max_header_bytes,
                         max_body_bytes: config.max_body_bytes,
@@ -218,7 +239,7 @@ mod tests {
         for (listen, loopback) in [("0.0.0.0:0", "127.0.0.1"), ("[::]:0", "::1")] {
             let text = format!("[server]\nlisten = \"{listen}\"\n");
             let config = from_toml(&text, &Overrides::default()).unwrap();
-            let Ok(server) = Server::bind(&config.server) else {
+            let Ok(server) = Server::bind(&config.server, &config.auth, None) else {
                 continue; // No IPv6 on this machine: nothing to wake.
             };
             let handle = server.stop_handle();

@@ -12,16 +12,14 @@
 
 use crate::contact::Contact;
 use crate::error::Error;
+use crate::store::dbfile::DbFile;
 use crate::store::{Health, Store};
-use redb::{Database, ReadableDatabase, ReadableTableMetadata, TableDefinition};
+use redb::{ReadableDatabase, ReadableTableMetadata, TableDefinition};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 
 /// name → number.
 const CONTACTS: TableDefinition<&str, &str> = TableDefinition::new("contacts");
-
-/// redb caches pages up to this size (its default is 1 GiB); plenty for a phone book.
-const CACHE_BYTES: usize = 16 * 1024 * 1024;
 
 /// The file of an `embedded:PATH` store URL (`path` is what follows the scheme).
 pub(crate) fn parse_path(path: &str) -> Result<PathBuf, Error> {
@@ -33,7 +31,7 @@ pub(crate) fn parse_path(path: &str) -> Result<PathBuf, Error> {
 
 /// A phone book in a single file.
 pub struct Embedded {
-    db: Database,
+    db: DbFile,
     path: PathBuf,
     queue: Mutex<Queue>,
     committed: Condvar,
@@ -41,7 +39,7 @@ pub struct Embedded {
 
 /// The outcome of the commit that held a change, set once by the writer that ran it: whether
 /// the name existed before the change.
-type Commit = Arc<OnceLock<Result<bool, String>>>;
+type Commit = Arc<OnceLock<Result<bool, Error>>>;
 
 /// One write: a put or a delete. Both go through the same queue, so they commit in order.
 enum Change {
@@ -60,16 +58,17 @@ impl Embedded {
     /// Opens the file, creating it and its folder if missing.
     pub fn open(path: &Path) -> Result<Embedded, Error> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::start(format!("cannot create {}", dir.display()), e))?;
         }
-        let db = Database::builder()
-            .set_cache_size(CACHE_BYTES)
-            .create(path)
-            .map_err(|e| Error::start(format!("cannot open {}", path.display()), e))?;
+        let db = DbFile::open(path)?;
         // Create the table up front so readers never see "table does not exist".
-        let tx = db.begin_write().map_err(store_err)?;
-        tx.open_table(CONTACTS).map_err(store_err)?;
-        tx.commit().map_err(store_err)?;
+        db.write(|db| {
+            let tx = db.begin_write()?;
+            tx.open_table(CONTACTS)?;
+            Ok(tx.commit()?)
+        })
+        .map_err(|e| Error::start(format!("cannot write {}", path.display()), e))?;
         Ok(Embedded {
             db,
             path: path.to_path_buf(),
@@ -80,23 +79,24 @@ impl Embedded {
 
     /// Writes a batch of changes in one transaction (one fsync); for each, whether its name
     /// existed before it.
-    fn commit(&self, batch: &[(Change, Commit)]) -> Result<Vec<bool>, String> {
-        let tx = self.db.begin_write().map_err(|e| e.to_string())?;
-        let mut existed = Vec::with_capacity(batch.len());
-        {
-            let mut table = tx.open_table(CONTACTS).map_err(|e| e.to_string())?;
-            for (change, _) in batch {
-                let old = match change {
-                    Change::Put(c) => table.insert(c.name.as_str(), c.number.as_str()),
-                    Change::Delete(name) => table.remove(name.as_str()),
-                };
-                existed.push(old.map_err(|e| e.to_string())?.is_some());
+    fn commit(&self, batch: &[(Change, Commit)]) -> Result<Vec<bool>, Error> {
+        self.db.write(|db| {
+            let tx = db.begin_write()?;
+            let mut existed = Vec::with_capacity(batch.len());
+            {
+                let mut table = tx.open_table(CONTACTS)?;
+                for (change, _) in batch {
+                    let old = match change {
+                        Change::Put(c) => table.insert(c.name.as_str(), c.number.as_str())?,
+                        Change::Delete(name) => table.remove(name.as_str())?,
+                    };
+                    existed.push(old.is_some());
+                }
             }
-        }
-        tx.commit().map_err(|e| e.to_string())?;
-        Ok(existed)
+            tx.commit()?;
+            Ok(existed)
+        })
     }
-
     /// Queues a change and returns once the commit that holds it is done. The first writer
     /// to find no commit running takes every change queued so far into one transaction.
     fn apply(&self, change: Change) -> Result<bool, Error> {
@@ -105,7 +105,7 @@ impl Embedded {
         queue.pending.push((change, outcome.clone()));
         loop {
             if let Some(result) = outcome.get() {
-                return result.clone().map_err(Error::store);
+                return result.clone();
             }
             if queue.committing {
                 queue = self.committed.wait(queue).unwrap();
@@ -126,19 +126,17 @@ impl Embedded {
     }
 }
 
-fn store_err(err: impl std::error::Error + Send + Sync + 'static) -> Error {
-    Error::store_from(err)
-}
-
 impl Store for Embedded {
     fn get(&self, name: &str) -> Result<Option<Contact>, Error> {
-        let tx = self.db.begin_read().map_err(store_err)?;
-        let table = tx.open_table(CONTACTS).map_err(store_err)?;
-        let found = table.get(name).map_err(store_err)?;
-        Ok(found.map(|number| Contact {
-            name: name.to_string(),
-            number: number.value().to_string(),
-        }))
+        self.db.read(|db| {
+            let tx = db.begin_read()?;
+            let table = tx.open_table(CONTACTS)?;
+            let found = table.get(name)?;
+            Ok(found.map(|number| Contact {
+                name: name.to_string(),
+                number: number.value().to_string(),
+            }))
+        })
     }
 
     fn put(&self, contact: &Contact) -> Result<(), Error> {
@@ -154,38 +152,47 @@ impl Store for Embedded {
             Some(after) if after > prefix => after,
             _ => prefix,
         };
-        let tx = self.db.begin_read().map_err(store_err)?;
-        let table = tx.open_table(CONTACTS).map_err(store_err)?;
-        let mut out = Vec::with_capacity(limit.min(500));
-        for entry in table.range(start..).map_err(store_err)? {
-            let (name, number) = entry.map_err(store_err)?;
-            let name = name.value();
-            if !name.starts_with(prefix) || out.len() == limit {
-                break;
+        self.db.read(|db| {
+            let tx = db.begin_read()?;
+            let table = tx.open_table(CONTACTS)?;
+            let mut out = Vec::with_capacity(limit.min(500));
+            for entry in table.range(start..)? {
+                let (name, number) = entry?;
+                let name = name.value();
+                if !name.starts_with(prefix) || out.len() == limit {
+                    break;
+                }
+                if Some(name) != after {
+                    out.push(Contact {
+                        name: name.to_string(),
+                        number: number.value().to_string(),
+                    });
+                }
             }
-            if Some(name) != after {
-                out.push(Contact {
-                    name: name.to_string(),
-                    number: number.value().to_string(),
-                });
-            }
-        }
-        Ok(out)
+            Ok(out)
+        })
     }
 
+    /// Healthy when the file can be read and written; while a write fails (a full disk), says
+    /// why, and tries to recover (at most once a second).
     fn health(&self) -> Health {
-        let count = (|| {
-            let tx = self.db.begin_read().map_err(store_err)?;
-            let table = tx.open_table(CONTACTS).map_err(store_err)?;
-            table.len().map_err(store_err)
-        })();
-        let detail = serde_json::json!({
+        let writable = self.db.writable();
+        let count = self.db.read(|db| {
+            let tx = db.begin_read()?;
+            let table = tx.open_table(CONTACTS)?;
+            Ok(table.len()?)
+        });
+        let mut detail = serde_json::json!({
             "backend": "embedded",
             "path": self.path.display().to_string(),
             "contacts": count.as_ref().ok(),
+            "writable": writable.is_ok(),
         });
+        if let Err(err) = &writable {
+            detail["error"] = err.to_string().into();
+        }
         Health {
-            ok: count.is_ok(),
+            ok: count.is_ok() && writable.is_ok(),
             detail,
         }
     }
@@ -233,6 +240,71 @@ mod tests {
         assert_eq!(names(store.list(None, "An", 10).unwrap()), ["Anton"]);
         store.put(&Contact::parse("Anna", "555").unwrap()).unwrap();
         assert_eq!(store.get("Anna").unwrap().unwrap().number, "555");
+        drop(store);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// A stand-in for a full disk (an injected write error): the write is refused as "full",
+    /// health says the store cannot write, and the file is reopened by itself, while readers
+    /// keep reading and no write is lost or half-stored.
+    #[test]
+    fn a_full_disk_refuses_writes_then_the_file_is_reopened() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let (store, dir) = temp_store("full");
+        let anna = Contact::parse("Anna", "111").unwrap();
+        store.put(&anna).unwrap();
+        store.db.inject_full.store(true, Ordering::SeqCst);
+        let done = AtomicBool::new(false);
+        // Stops the readers however the test ends, so that a failure cannot hang it.
+        struct Stop<'a>(&'a AtomicBool);
+        impl Drop for Stop<'_> {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::SeqCst);
+            }
+        }
+        std::thread::scope(|s| {
+            let stop = Stop(&done);
+            let readers: Vec<_> = (0..4)
+                .map(|_| {
+                    s.spawn(|| {
+                        let mut reads = 0;
+                        while !done.load(Ordering::SeqCst) {
+                            assert_eq!(store.get("Anna").unwrap().as_ref(), Some(&anna));
+                            reads += 1;
+                        }
+                        reads
+                    })
+                })
+                .collect();
+            let bo = Contact::parse("Bo", "222").unwrap();
+            let err = store.put(&bo).unwrap_err();
+            assert!(matches!(err, Error::StoreFull(_)), "{err}");
+            assert!(!err.to_string().contains("redb"), "{err}");
+            let health = store.health();
+            assert!(
+                !health.ok && health.detail["writable"] == false,
+                "{:?}",
+                health.detail
+            );
+            assert_eq!(store.get("Bo").unwrap(), None, "nothing half-stored");
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while store.put(&bo).is_err() {
+                assert!(std::time::Instant::now() < deadline, "never recovered");
+                std::thread::yield_now();
+            }
+            drop(stop);
+            for reader in readers {
+                assert!(reader.join().unwrap() > 0);
+            }
+        });
+        assert!(store.health().ok);
+        let names: Vec<_> = store
+            .list(None, "", 10)
+            .unwrap()
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
+        assert_eq!(names, ["Anna", "Bo"]);
         drop(store);
         std::fs::remove_dir_all(dir).unwrap();
     }

@@ -6,6 +6,7 @@
 //! the app any of them as `Box<dyn Store>`. One virtual call per request costs nothing next to
 //! a disk or network round trip.
 
+mod dbfile;
 pub mod embedded;
 pub mod riak;
 

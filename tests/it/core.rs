@@ -149,11 +149,11 @@ fn reply_of(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> (u16, O
 fn a_huge_declared_body_is_refused_without_being_read() {
     let (svc, _dir) = start("huge");
     // The body is never sent: the answer must come from the headers alone.
-    let head = "POST /contacts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+    let head = "POST /contacts HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
                 Content-Length: 18446744073709551615\r\n\r\n";
     let answer = raw(&svc.addr, head.as_bytes());
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
-    let expect = "POST /contacts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+    let expect = "POST /contacts HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
                   Expect: 100-continue\r\nContent-Length: 17000\r\n\r\n";
     let answer = raw(&svc.addr, expect.as_bytes());
     assert!(
@@ -289,7 +289,7 @@ fn sigterm_with_idle_keep_alive_connections_exits_promptly() {
     let mut idle = std::net::TcpStream::connect(&svc.addr).unwrap();
     idle.set_read_timeout(Some(std::time::Duration::from_secs(10)))
         .unwrap();
-    let request = "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n";
+    let request = "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n";
     let (answer, _) = crate::support::http::exchange(&mut idle, request).expect("an answer");
     assert!(
         answer.starts_with("HTTP/1.1 200"),
@@ -323,9 +323,11 @@ fn pipelined_requests_are_answered_in_order() {
     }
     let mut burst = String::new();
     for name in ["A", "B", "C", "A", "C", "B"] {
-        burst.push_str(&format!("GET /contacts/{name} HTTP/1.1\r\nHost: t\r\n\r\n"));
+        burst.push_str(&format!(
+            "GET /contacts/{name} HTTP/1.1\r\nHost: localhost\r\n\r\n"
+        ));
     }
-    burst.push_str("GET /contacts/B HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    burst.push_str("GET /contacts/B HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
     let answer = raw(&svc.addr, burst.as_bytes());
     let numbers: Vec<&str> = answer
         .match_indices("\"number\":\"")
@@ -357,7 +359,8 @@ fn only_the_stylesheet_is_served_and_no_path_reaches_other_files() {
     ] {
         let reply = raw(
             &svc.addr,
-            format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").as_bytes(),
+            format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
         );
         assert!(reply.starts_with("HTTP/1.1 404"), "{path}: {reply}");
         assert!(

@@ -104,6 +104,25 @@ fn every_error_status_is_picked_in_reject_rs() {
 }
 
 #[test]
+fn every_request_passes_the_guard_and_only_the_guard_reads_credentials() {
+    let routes = &service()["http::routes"];
+    let handle = &routes[routes
+        .find("pub(crate) fn handle(")
+        .expect("routes::handle")..];
+    let check = handle
+        .find("guard.check(req)")
+        .expect("handle calls the guard");
+    assert!(
+        check < handle.find("dispatch(").unwrap(),
+        "before any route's handler"
+    );
+    assert_eq!(
+        naming("\"authorization\"", "http::guard"),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
 fn values_are_validated_only_in_contact_rs() {
     for limit in [
         "MAX_NAME_GRAPHEMES",

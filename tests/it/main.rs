@@ -5,6 +5,8 @@
 mod core;
 // The embedded store keeps 10,000 contacts across a restart and acknowledged writes across a kill.
 mod durability;
+// A full disk under the embedded store: 507, then recovery once space is freed.
+mod disk;
 // Riak nodes and memcached killed and restarted under a sustained load.
 mod faults;
 // The deployment files: valid for their tools, and a two-instance set-up behind HAProxy.
@@ -23,6 +25,8 @@ mod http {
     mod contact;
     // RFC 9110 and 9112, one test per rule, on raw sockets.
     mod conformance;
+    // Host check, cross-origin writes, the htpasswd login, and start-up refusals.
+    mod guard;
     // A generated corpus of malformed and oversized requests.
     mod hostile;
     // Clients that do not read, queue bounds, shedding and the open-file limit.

@@ -101,8 +101,9 @@ fn burst(addr: &str, path: &str) -> Vec<(u16, String)> {
                     conn.set_read_timeout(Some(Duration::from_secs(30)))
                         .unwrap();
                     start.wait();
-                    let head =
-                        format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+                    let head = format!(
+                        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+                    );
                     conn.write_all(head.as_bytes()).unwrap();
                     let mut answer = String::new();
                     conn.read_to_string(&mut answer).unwrap();

@@ -6,6 +6,7 @@
 use crate::support::webdriver::Browser;
 use crate::support::*;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Where the screenshots of a run go: `screenshots/` in the cargo target folder.
 fn shot(name: &str) -> PathBuf {
@@ -226,4 +227,100 @@ fn the_contact_page_edits_and_deletes_after_asking() {
     assert_eq!(get(&json).status, 404);
     b.click(&b.find("main a[href='/contacts']"));
     assert!(listed_names(&b).is_empty());
+}
+
+/// Serves `html` to every request on a free 127.0.0.1 port (another origin than the service),
+/// for as long as the test runs; returns the port.
+fn serve_page(html: String) -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let answer = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{html}",
+            html.len()
+        );
+        // A thread per connection: Chromium opens spare connections that send nothing, which
+        // must not hold up the one that asks for the page.
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let answer = answer.clone();
+            std::thread::spawn(move || {
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+                let mut buf = [0u8; 4096];
+                if matches!(std::io::Read::read(&mut stream, &mut buf), Ok(n) if n > 0) {
+                    let _ = std::io::Write::write_all(&mut stream, answer.as_bytes());
+                }
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn a_page_on_another_origin_cannot_write_but_the_own_form_can() {
+    let dir = temp_dir("browser-cross-origin");
+    let svc = Service::start(&["--store", &embedded_arg(&dir)]);
+    assert_eq!(
+        post_form(&svc.url("/contacts"), "John Doe", "+358 40 805 3254").status,
+        200
+    );
+    let target = svc.url("/contacts");
+    // What the attacker's page did: a hidden form, and a no-cors fetch on load.
+    let html = format!(
+        "<!doctype html><title>loading</title>\
+         <form id=f method=post action=\"{target}\">\
+         <input name=name value=\"John Doe\"><input name=number value=\"666 666\">\
+         <button id=go>go</button></form>\
+         <script>fetch(\"{target}\", {{method: \"POST\", mode: \"no-cors\", \
+         headers: {{\"Content-Type\": \"application/x-www-form-urlencoded\"}}, \
+         body: \"name=Fetched&number=12345\"}}).then(() => document.title = \"fetched\", \
+         () => document.title = \"fetch failed\")</script>"
+    );
+    let port = serve_page(html);
+    let b = Browser::start();
+    // Cross-site (another host name) and same-site (another port of the same address).
+    for page in [
+        format!("http://localhost:{port}/"),
+        format!("http://127.0.0.1:{port}/"),
+    ] {
+        b.goto(&page);
+        assert!(
+            poll(Duration::from_secs(10), || b.title() != "loading"),
+            "the fetch never settled on {page}"
+        );
+        b.click(&b.find("#go"));
+        assert_eq!(b.title(), "Refused · Phonebook", "{page}");
+        assert!(b
+            .text(&b.find(".error"))
+            .contains("cross-origin write refused"));
+        b.screenshot(&shot("cross-origin-refused.png"));
+    }
+    assert_eq!(
+        get(&svc.url("/contacts/John%20Doe")).json()["number"],
+        "+358408053254"
+    );
+    assert_eq!(
+        get(&svc.url("/contacts/Fetched")).status,
+        404,
+        "the fetch stored nothing"
+    );
+    let refused = r#"phonebook_requests_total{route="contacts",method="POST",status="403"}"#;
+    assert_eq!(
+        metric(&svc, refused),
+        4,
+        "each form and fetch reached the service, refused"
+    );
+
+    b.goto(&svc.url("/"));
+    submit_form(&b, "John Doe", "+358 40 111 2222");
+    assert_eq!(
+        b.title(),
+        "Saved · Phonebook",
+        "the service's own form still works"
+    );
+    assert_eq!(
+        get(&svc.url("/contacts/John%20Doe")).json()["number"],
+        "+358401112222"
+    );
 }

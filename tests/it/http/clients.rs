@@ -21,7 +21,9 @@ fn run_bounded(command: &mut Command, limit: Duration) -> Output {
 
 #[test]
 fn curl_through_its_proxy_option_sends_absolute_form_and_is_served() {
-    let svc = service_with("curl", "", None);
+    // The host curl names must be one the service serves.
+    let hosts = r#"allowed_hosts = ["phonebook.example", "127.0.0.1"]"#;
+    let svc = service_with("curl", hosts, None);
     assert_eq!(
         post_form(&svc.url("/contacts"), "Ann Lee", "12345").status,
         200

@@ -15,7 +15,7 @@ fn rfc9110_6_6_1_every_answer_carries_a_date() {
     for target in ["/healthz", "/nope", "/contacts/%FF"] {
         let (head, _) = exchange(
             &mut conn,
-            &format!("GET {target} HTTP/1.1\r\nHost: t\r\n\r\n"),
+            &format!("GET {target} HTTP/1.1\r\nHost: localhost\r\n\r\n"),
         )
         .unwrap();
         let date = header_of(&head, "date").unwrap_or_else(|| panic!("no Date: {head}"));
@@ -46,16 +46,20 @@ fn rfc9110_7_6_1_connection_is_a_token_list_over_all_its_lines() {
         (head.contains("Connection: close"), closed)
     };
     let second_line =
-        "GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: te\r\nConnection: Close\r\n\r\n";
+        "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: te\r\nConnection: Close\r\n\r\n";
     assert_eq!(closes(second_line), (true, true), "close on a second line");
-    let listed = "GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: upgrade , CLOSE\r\n\r\n";
+    let listed = "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: upgrade , CLOSE\r\n\r\n";
     assert_eq!(closes(listed), (true, true), "close inside a list");
     // A 1.1 connection stays open unless `close` is a token; `x-closed` is not that token.
     let mut conn = connect(&svc);
-    let not_close = "GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: x-closed\r\n\r\n";
+    let not_close = "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: x-closed\r\n\r\n";
     let (head, _) = exchange(&mut conn, not_close).unwrap();
     assert!(!head.contains("Connection: close"), "{head}");
-    assert!(exchange(&mut conn, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n").is_some());
+    assert!(exchange(
+        &mut conn,
+        "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"
+    )
+    .is_some());
     // A 1.0 connection stays open only for the `keep-alive` token, not `x-no-keep-alive`.
     let not_keep = "GET /healthz HTTP/1.0\r\nConnection: x-no-keep-alive\r\n\r\n";
     assert_eq!(
@@ -90,7 +94,7 @@ fn rfc9112_6_3_content_length_is_digits_on_the_raw_bytes() {
     let body = "name=Smuggled&number=12345678";
     for value in ["28\u{a0}", "+28", "2 8", "0x1c", "28,28"] {
         let request = format!(
-            "POST /contacts HTTP/1.1\r\nHost: t\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+            "POST /contacts HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\n\
              Content-Length: {value}\r\n\r\n{body}"
         );
         let answer = raw(&svc.addr, request.as_bytes());
@@ -98,7 +102,7 @@ fn rfc9112_6_3_content_length_is_digits_on_the_raw_bytes() {
         assert!(answer.contains("Connection: close\r\n"), "{answer}");
     }
     let ok = format!(
-        "POST /contacts HTTP/1.1\r\nHost: t\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+        "POST /contacts HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\n\
          Content-Length: \t{} \r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
@@ -117,7 +121,7 @@ fn rfc9112_6_3_content_length_is_digits_on_the_raw_bytes() {
 /// RFC 9112 §3.2: a 1.1 request without `Host`, with two, or with an invalid one is a 400.
 #[test]
 fn rfc9112_3_2_host_is_required_once_and_valid() {
-    let svc = service_with("host", "", None);
+    let svc = service_with("host", "allowed_hosts = [\"*\"]", None);
     for head in [
         "GET /healthz HTTP/1.1\r\n",
         "GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n",
@@ -162,7 +166,7 @@ fn rfc9112_3_2_2_absolute_form_targets_are_accepted() {
     }
     let (head, body) = exchange(
         &mut conn,
-        &format!("GET http://{addr}?prefix=A HTTP/1.1\r\nHost: t\r\n\r\n"),
+        &format!("GET http://{addr}?prefix=A HTTP/1.1\r\nHost: localhost\r\n\r\n"),
     )
     .unwrap();
     assert_eq!(status_of(&head), 200, "an empty path is /: {body}");
@@ -174,7 +178,7 @@ fn rfc9112_3_2_2_absolute_form_targets_are_accepted() {
     ] {
         let answer = raw(
             addr,
-            format!("GET {bad} HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes(),
+            format!("GET {bad} HTTP/1.1\r\nHost: localhost\r\n\r\n").as_bytes(),
         );
         assert!(answer.starts_with("HTTP/1.1 400"), "{bad}: {answer}");
     }
@@ -188,7 +192,7 @@ fn rfc9110_10_1_1_no_100_continue_for_http10() {
         let mut conn = connect(&svc);
         let body = "name=Bo&number=12345";
         let head = format!(
-            "POST /contacts HTTP/{version}\r\nHost: t\r\nExpect: 100-continue\r\n\
+            "POST /contacts HTTP/{version}\r\nHost: localhost\r\nExpect: 100-continue\r\n\
              Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
             body.len()
         );
@@ -217,12 +221,12 @@ fn rfc9110_15_5_15_a_long_target_is_414() {
     let target = format!("/contacts/{}", "a".repeat(2100));
     let answer = raw(
         &svc.addr,
-        format!("GET {target} HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes(),
+        format!("GET {target} HTTP/1.1\r\nHost: localhost\r\n\r\n").as_bytes(),
     );
     assert!(answer.starts_with("HTTP/1.1 414 URI Too Long"), "{answer}");
     assert!(answer.contains("request target too long"), "{answer}");
     let header = format!(
-        "GET / HTTP/1.1\r\nHost: t\r\nX: {}\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: localhost\r\nX: {}\r\n\r\n",
         "b".repeat(2100)
     );
     assert!(raw(&svc.addr, header.as_bytes()).starts_with("HTTP/1.1 431"));
@@ -233,13 +237,19 @@ fn rfc9110_15_5_15_a_long_target_is_414() {
 #[test]
 fn rfc9110_15_6_2_an_unknown_method_is_501() {
     let svc = service_with("method", "", None);
-    let answer = raw(&svc.addr, b"BREW /contacts HTTP/1.1\r\nHost: t\r\n\r\n");
+    let answer = raw(
+        &svc.addr,
+        b"BREW /contacts HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    );
     assert!(
         answer.starts_with("HTTP/1.1 501 Not Implemented"),
         "{answer}"
     );
     assert!(answer.contains("not implemented"), "{answer}");
-    let answer = raw(&svc.addr, b"DELETE /contacts HTTP/1.1\r\nHost: t\r\n\r\n");
+    let answer = raw(
+        &svc.addr,
+        b"DELETE /contacts HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    );
     assert!(answer.starts_with("HTTP/1.1 405"), "{answer}");
 }
 
@@ -248,7 +258,8 @@ fn rfc9110_15_6_2_an_unknown_method_is_501() {
 fn rfc9112_3_2_4_options_asterisk() {
     let svc = service_with("options", "", None);
     let mut conn = connect(&svc);
-    let (head, body) = exchange(&mut conn, "OPTIONS * HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+    let (head, body) =
+        exchange(&mut conn, "OPTIONS * HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
     assert_eq!(status_of(&head), 200, "{head}");
     assert_eq!(
         header_of(&head, "allow"),
@@ -258,7 +269,7 @@ fn rfc9112_3_2_4_options_asterisk() {
         (header_of(&head, "content-length"), body.as_str()),
         (Some("0"), "")
     );
-    let answer = raw(&svc.addr, b"GET * HTTP/1.1\r\nHost: t\r\n\r\n");
+    let answer = raw(&svc.addr, b"GET * HTTP/1.1\r\nHost: localhost\r\n\r\n");
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
 }
 
@@ -268,11 +279,15 @@ fn rfc9112_3_2_4_options_asterisk() {
 fn rfc9112_2_2_a_stray_crlf_is_ignored() {
     let svc = service_with("crlf", "read_timeout_ms = 500", None);
     let mut conn = connect(&svc);
-    let (head, _) = exchange(&mut conn, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n\r\n").unwrap();
+    let (head, _) = exchange(
+        &mut conn,
+        "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n\r\n",
+    )
+    .unwrap();
     assert_eq!(status_of(&head), 200);
     let (head, _) = exchange(
         &mut conn,
-        "\r\n\r\nGET /healthz HTTP/1.1\r\nHost: t\r\n\r\n",
+        "\r\n\r\nGET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n",
     )
     .unwrap();
     assert_eq!(status_of(&head), 200, "blank lines before a request");
@@ -288,7 +303,7 @@ fn rfc9112_2_2_a_stray_crlf_is_ignored() {
 fn rfc9112_9_6_closing_answers_end_gracefully_not_with_a_reset() {
     let svc = service_with("graceful", "", None);
     for first in [
-        "GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
         "GET /healthz HTTP/1.0\r\n\r\n",
     ] {
         let mut conn = connect(&svc);
@@ -320,7 +335,7 @@ fn rfc9112_9_6_sigterm_lets_a_body_being_sent_finish() {
     // `Expect: 100-continue`: the interim answer says the server has read the head and waits
     // for the body, so the stop below finds a request being read.
     let head = format!(
-        "POST /contacts HTTP/1.1\r\nHost: t\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+        "POST /contacts HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\n\
          Expect: 100-continue\r\nContent-Length: {}\r\n\r\n",
         body.len()
     );
@@ -356,7 +371,10 @@ fn stopping(svc: &Service) -> bool {
     probe
         .set_read_timeout(Some(Duration::from_millis(500)))
         .unwrap();
-    match exchange(&mut probe, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n") {
+    match exchange(
+        &mut probe,
+        "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    ) {
         Some((head, _)) => head.contains("Connection: close\r\n"),
         None => true,
     }
@@ -380,10 +398,17 @@ fn rfc9112_9_5_the_idle_timer_starts_when_the_answer_is_written() {
     let store = SlowStore::start(Duration::from_millis(1300));
     let svc = service_with("idle", "read_timeout_ms = 1000", Some(&store.url));
     let mut conn = connect(&svc);
-    let (head, _) = exchange(&mut conn, "GET /contacts/Slow HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+    let (head, _) = exchange(
+        &mut conn,
+        "GET /contacts/Slow HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    )
+    .unwrap();
     assert_eq!(status_of(&head), 404, "{head}");
     assert!(!head.contains("Connection: close"), "kept open: {head}");
-    let next = exchange(&mut conn, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
+    let next = exchange(
+        &mut conn,
+        "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    );
     assert_eq!(
         next.map(|(h, _)| status_of(&h)),
         Some(200),
@@ -400,8 +425,8 @@ fn rfc9110_10_1_1_100_continue_waits_for_its_turn() {
     let mut conn = connect(&svc);
     let body = "name=Cy&number=12345";
     let requests = format!(
-        "GET /contacts/Slow HTTP/1.1\r\nHost: t\r\n\r\n\
-         POST /contacts HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: {}\r\n\
+        "GET /contacts/Slow HTTP/1.1\r\nHost: localhost\r\n\r\n\
+         POST /contacts HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\nContent-Length: {}\r\n\
          Content-Type: application/x-www-form-urlencoded\r\n\r\n",
         body.len()
     );

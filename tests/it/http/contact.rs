@@ -17,8 +17,9 @@ fn api_clients_get_the_exact_json_and_browsers_a_page() {
     );
     for accept in ["", "Accept: */*\r\n", "Accept: application/json\r\n"] {
         for path in ["/contacts/John%20Doe", "/get/John%20Doe"] {
-            let request =
-                format!("GET {path} HTTP/1.1\r\nHost: t\r\n{accept}Connection: close\r\n\r\n");
+            let request = format!(
+                "GET {path} HTTP/1.1\r\nHost: localhost\r\n{accept}Connection: close\r\n\r\n"
+            );
             let answer = ask(&svc.addr, &request);
             let (head, body) = answer.split_once("\r\n\r\n").unwrap();
             assert_eq!(status_of(head), 200, "{accept:?} {path}");

@@ -101,7 +101,7 @@ fn json_body(rng: &mut Rng) -> Vec<u8> {
 
 fn post(path: &str, content_type: &str, body: &[u8], declared: usize) -> Vec<u8> {
     let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: t\r\nContent-Type: {content_type}\r\nContent-Length: {declared}\r\n\r\n"
+        "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: {content_type}\r\nContent-Length: {declared}\r\n\r\n"
     );
     [head.as_bytes(), body].concat()
 }
@@ -141,11 +141,11 @@ fn hostile(rng: &mut Rng) -> Vec<u8> {
         ),
         6 => {
             let header = format!("X-Big: {}\r\n", "a".repeat(9000 + rng.below(5000)));
-            format!("GET /contacts/x HTTP/1.1\r\nHost: t\r\n{header}\r\n").into_bytes()
+            format!("GET /contacts/x HTTP/1.1\r\nHost: localhost\r\n{header}\r\n").into_bytes()
         }
         7 => {
             let many: String = (0..70).map(|i| format!("X-H{i}: v\r\n")).collect();
-            format!("GET / HTTP/1.1\r\nHost: t\r\n{many}\r\n").into_bytes()
+            format!("GET / HTTP/1.1\r\nHost: localhost\r\n{many}\r\n").into_bytes()
         }
         8 => {
             let method = rng.pick(&[
@@ -161,7 +161,8 @@ fn hostile(rng: &mut Rng) -> Vec<u8> {
                 "/contacts/%2E%2E",
                 "/contacts/%E2%80%AE/delete",
             ]);
-            format!("{method} {path} HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n").into_bytes()
+            format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n")
+                .into_bytes()
         }
         9 => {
             let ct = rng.pick(&[
@@ -186,7 +187,7 @@ fn hostile(rng: &mut Rng) -> Vec<u8> {
                 "/contacts?limit=abc",
                 "/contacts?prefix=%FF",
             ]);
-            format!("GET {target} HTTP/1.1\r\nHost: t\r\n\r\n").into_bytes()
+            format!("GET {target} HTTP/1.1\r\nHost: localhost\r\n\r\n").into_bytes()
         }
         11 => {
             let garbage = rng.pick(&[
@@ -365,7 +366,10 @@ fn slow_and_half_closed_clients_cannot_hold_the_server() {
         );
     }
     // A client that sends a complete request and half-closes still gets its answer.
-    let answer = raw(&svc.addr, b"GET /contacts/Fast HTTP/1.1\r\nHost: t\r\n\r\n");
+    let answer = raw(
+        &svc.addr,
+        b"GET /contacts/Fast HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    );
     assert!(
         answer.starts_with("HTTP/1.1 200") && answer.ends_with("\"12345\"}"),
         "{answer}"
@@ -381,9 +385,23 @@ fn connections_over_the_limit_are_refused_and_the_rest_served() {
         .map(|_| TcpStream::connect(&svc.addr).unwrap())
         .collect();
     // Each connection is counted as it is accepted, in order: the next one is over the limit.
-    let answer = raw(&svc.addr, b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
+    let answer = raw(
+        &svc.addr,
+        b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    );
     assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
     assert!(answer.contains("too many connections"));
+    // Refusals are logged once an interval, with their count, not once each.
+    for _ in 0..50 {
+        let answer = raw(
+            &svc.addr,
+            b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        );
+        assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    }
+    let log = svc.wait_for_log("connection limit (64) reached");
+    let lines = log.matches("connection limit (64) reached").count();
+    assert_eq!(lines, 1, "one warning for 51 refusals: {log}");
     drop(idle);
     wait_until(
         Duration::from_secs(10),
@@ -397,7 +415,7 @@ fn oversized_heads_get_431_or_414_for_a_long_target() {
     let dir = temp_dir("head");
     let svc = Service::start(&["--store", &embedded_arg(&dir)]);
     let long_line = format!(
-        "GET /contacts/{} HTTP/1.1\r\nHost: t\r\n\r\n",
+        "GET /contacts/{} HTTP/1.1\r\nHost: localhost\r\n\r\n",
         "a".repeat(9000)
     );
     // A request line alone over the limit is a target too long (RFC 9110 §15.5.15): 414,

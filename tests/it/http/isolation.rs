@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 /// Connections that pipeline requests for large answers and never read them.
 fn hogs(svc: &Service, count: usize) -> Vec<TcpStream> {
-    let burst = "GET /static/style.css HTTP/1.1\r\nHost: t\r\n\r\n".repeat(2000);
+    let burst = "GET /static/style.css HTTP/1.1\r\nHost: localhost\r\n\r\n".repeat(2000);
     (0..count)
         .map(|_| {
             let mut hog = TcpStream::connect(&svc.addr).unwrap();
@@ -31,7 +31,10 @@ fn worst_health(svc: &Service) -> Duration {
     (0..5)
         .map(|_| {
             let started = Instant::now();
-            let answer = ask(&svc.addr, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
+            let answer = ask(
+                &svc.addr,
+                "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n",
+            );
             let took = started.elapsed();
             assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
             took
@@ -63,7 +66,7 @@ fn a_full_queue_is_shed_at_once_with_retry_after() {
     // One request runs (1.5 s in the store)...
     let addr = svc.addr.clone();
     let running = std::thread::spawn(move || {
-        let answer = ask(&addr, "GET /contacts/A HTTP/1.1\r\nHost: t\r\n\r\n");
+        let answer = ask(&addr, "GET /contacts/A HTTP/1.1\r\nHost: localhost\r\n\r\n");
         (answer, Instant::now())
     });
     wait_until(
@@ -77,7 +80,7 @@ fn a_full_queue_is_shed_at_once_with_retry_after() {
             let addr = svc.addr.clone();
             std::thread::spawn(move || {
                 let started = Instant::now();
-                let request = format!("GET /contacts/{name} HTTP/1.1\r\nHost: t\r\n\r\n");
+                let request = format!("GET /contacts/{name} HTTP/1.1\r\nHost: localhost\r\n\r\n");
                 let answer = ask(&addr, &request);
                 (answer, started.elapsed(), Instant::now())
             })
@@ -109,14 +112,18 @@ fn a_request_that_waits_past_the_queue_timeout_gets_503() {
     let store = SlowStore::start(Duration::from_millis(1500));
     let svc = service_with("qtimeout", "queue_timeout_ms = 300", Some(&store.url));
     let addr = svc.addr.clone();
-    let running =
-        std::thread::spawn(move || ask(&addr, "GET /contacts/A HTTP/1.1\r\nHost: t\r\n\r\n"));
+    let running = std::thread::spawn(move || {
+        ask(&addr, "GET /contacts/A HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    });
     wait_until(
         Duration::from_secs(10),
         "the first request in the store",
         || store.fetches() == 1,
     );
-    let answer = ask(&svc.addr, "GET /contacts/B HTTP/1.1\r\nHost: t\r\n\r\n");
+    let answer = ask(
+        &svc.addr,
+        "GET /contacts/B HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    );
     assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
     assert!(answer.contains("Retry-After: 1\r\n"), "{answer}");
     assert!(running.join().unwrap().starts_with("HTTP/1.1 404"));
@@ -135,7 +142,7 @@ fn requests_of_clients_that_hung_up_are_skipped() {
     for _ in 0..20 {
         let mut client = TcpStream::connect(&svc.addr).unwrap();
         client
-            .write_all(b"GET /contacts/Gone HTTP/1.1\r\nHost: t\r\n\r\n")
+            .write_all(b"GET /contacts/Gone HTTP/1.1\r\nHost: localhost\r\n\r\n")
             .unwrap();
     }
     wait_until(
@@ -144,7 +151,10 @@ fn requests_of_clients_that_hung_up_are_skipped() {
         || store.fetches() >= 1,
     );
     let started = Instant::now();
-    let answer = ask(&svc.addr, "GET /contacts/Here HTTP/1.1\r\nHost: t\r\n\r\n");
+    let answer = ask(
+        &svc.addr,
+        "GET /contacts/Here HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    );
     assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
     // The store saw the first (already running) and this one, none of the abandoned ones.
     assert!(store.fetches() <= 2, "{} fetches", store.fetches());
@@ -228,7 +238,7 @@ fn the_soft_open_file_limit_is_raised_so_the_connection_limit_answers_503() {
         .collect();
     // Connections are accepted in order and counted as they are: the next one is over the limit.
     let answer = match TcpStream::connect_timeout(&to, Duration::from_secs(1)) {
-        Ok(_) => raw(&addr, b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"),
+        Ok(_) => raw(&addr, b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"),
         Err(e) => e.to_string(),
     };
     let _ = child.kill();

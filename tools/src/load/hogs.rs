@@ -67,7 +67,7 @@ pub fn run(mut parser: lexopt::Parser) -> Result<()> {
 
 /// Opens the hogs; each sends what its socket takes of 2,000 pipelined requests.
 fn open_hogs(target: &str, count: usize, path: &str) -> Result<Vec<TcpStream>> {
-    let burst = format!("GET {path} HTTP/1.1\r\nHost: hog\r\n\r\n").repeat(2000);
+    let burst = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n").repeat(2000);
     let mut held = Vec::with_capacity(count);
     for _ in 0..count {
         let mut hog = TcpStream::connect(target)
@@ -105,7 +105,7 @@ fn health(target: &str) -> bool {
         return false;
     };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-    let request = b"GET /healthz HTTP/1.1\r\nHost: probe\r\nConnection: close\r\n\r\n";
+    let request = b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
     let mut answer = Vec::new();
     stream.write_all(request).is_ok()
         && stream.read_to_end(&mut answer).is_ok()
