@@ -1,5 +1,5 @@
 //! The command line: `phonebook [OPTIONS]` serves; `--help` explains every option. The
-//! defaults it shows are `config.rs`'s (a test checks that they agree).
+//! defaults it shows are `config/raw.rs`'s (a test checks that they agree).
 
 use crate::config::Overrides;
 use crate::error::Error;

@@ -25,7 +25,7 @@ pub struct Quorums {
 }
 
 impl Default for Quorums {
-    /// The defaults `[store]` documents (config.rs holds them; a test checks they agree).
+    /// The defaults `[store]` documents (config/raw.rs holds them; a test checks they agree).
     fn default() -> Quorums {
         Quorums {
             r: Quorum::Quorum,

@@ -9,9 +9,12 @@ use crate::cache::{self, CacheConfig};
 use crate::error::Error;
 use crate::store::riak::{Quorum, Quorums, WriteMode};
 use crate::store::{self, StoreConfig};
-use serde::Deserialize;
+use crate::url::{allowed_hosts, trusted_origins};
+use raw::{RawFile, RawStore};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+mod raw;
 
 /// The configuration file read when `--config` is not given (if it exists).
 pub const DEFAULT_FILE: &str = "phonebook.toml";
@@ -65,10 +68,6 @@ pub struct AuthConfig {
     pub reads: bool,
 }
 
-/// The hosts a service on a loopback address answers when `allowed_hosts` is empty, so that a
-/// page on another site whose name resolves to 127.0.0.1 (DNS rebinding) cannot reach it.
-pub const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "[::1]"];
-
 impl ServerConfig {
     /// The number of worker threads the mode implies.
     pub fn workers(&self) -> usize {
@@ -88,123 +87,6 @@ pub struct Overrides {
     pub listen: Option<String>,
     pub store: Option<String>,
     pub cache: Option<String>,
-}
-
-#[derive(Deserialize, Default)]
-#[cfg_attr(test, derive(serde::Serialize))]
-#[serde(deny_unknown_fields, default)]
-struct RawFile {
-    server: RawServer,
-    store: RawStore,
-    cache: RawCache,
-    auth: RawAuth,
-}
-
-#[derive(Deserialize)]
-#[cfg_attr(test, derive(serde::Serialize))]
-#[serde(deny_unknown_fields, default)]
-struct RawServer {
-    mode: String,
-    threads: usize,
-    listen: String,
-    max_body_bytes: usize,
-    max_header_bytes: usize,
-    read_timeout_ms: u64,
-    write_timeout_ms: u64,
-    max_connections: usize,
-    max_queued: usize,
-    queue_timeout_ms: u64,
-    allowed_hosts: Vec<String>,
-    trusted_origins: Vec<String>,
-}
-
-impl Default for RawServer {
-    fn default() -> Self {
-        RawServer {
-            mode: "debug".into(),
-            threads: 16,
-            listen: "127.0.0.1:8080".into(),
-            max_body_bytes: 16 * 1024,
-            max_header_bytes: 8 * 1024,
-            read_timeout_ms: 5_000,
-            write_timeout_ms: 5_000,
-            max_connections: 1_000,
-            max_queued: 64,
-            queue_timeout_ms: 1_000,
-            allowed_hosts: Vec::new(),
-            trusted_origins: Vec::new(),
-        }
-    }
-}
-
-#[derive(Deserialize)]
-#[cfg_attr(test, derive(serde::Serialize))]
-#[serde(deny_unknown_fields, default)]
-struct RawStore {
-    url: String,
-    bucket: String,
-    timeout_ms: u64,
-    pool_size: usize,
-    write: String,
-    notfound_ok: bool,
-    riak_timeout_ms: u64,
-    r: String,
-    pr: String,
-    basic_quorum: bool,
-    w: String,
-    dw: String,
-    pw: String,
-    second_try: bool,
-}
-
-impl Default for RawStore {
-    fn default() -> Self {
-        RawStore {
-            url: "embedded:data/phonebook.redb".into(),
-            bucket: "phonebook".into(),
-            timeout_ms: 600,
-            pool_size: 0,
-            write: "auto".into(),
-            notfound_ok: false,
-            riak_timeout_ms: 200,
-            r: "quorum".into(),
-            pr: "default".into(),
-            basic_quorum: false,
-            w: "quorum".into(),
-            dw: "quorum".into(),
-            pw: "default".into(),
-            second_try: true,
-        }
-    }
-}
-
-#[derive(Deserialize)]
-#[cfg_attr(test, derive(serde::Serialize))]
-#[serde(deny_unknown_fields, default)]
-struct RawCache {
-    url: String,
-    ttl_secs: u32,
-    timeout_ms: u64,
-    pool_size: usize,
-}
-
-impl Default for RawCache {
-    fn default() -> Self {
-        RawCache {
-            url: "off".into(),
-            ttl_secs: 10,
-            timeout_ms: 150,
-            pool_size: 0,
-        }
-    }
-}
-
-#[derive(Deserialize, Default)]
-#[cfg_attr(test, derive(serde::Serialize))]
-#[serde(deny_unknown_fields, default)]
-struct RawAuth {
-    htpasswd: String,
-    reads: bool,
 }
 
 /// Reads the configuration file (the `--config` one, else `phonebook.toml` if present, else the
@@ -244,10 +126,10 @@ fn build(raw: RawFile, over: &Overrides) -> Result<Config, Error> {
         max_queued: positive("server.max_queued", s.max_queued, 100_000)?,
         queue_timeout: millis("server.queue_timeout_ms", s.queue_timeout_ms)?,
         allowed_hosts: Vec::new(),
-        trusted_origins: parse_origins(&s.trusted_origins)?,
+        trusted_origins: trusted_origins(&s.trusted_origins)?,
     };
     let server = ServerConfig {
-        allowed_hosts: parse_hosts(&s.allowed_hosts, &server.listen)?,
+        allowed_hosts: allowed_hosts(&s.allowed_hosts, &server.listen)?,
         ..server
     };
     let store = StoreConfig {
@@ -326,54 +208,6 @@ fn millis(key: &str, ms: u64) -> Result<Duration, Error> {
     Ok(Duration::from_millis(ms))
 }
 
-/// `allowed_hosts`, lowercased: `*` allows any host (an empty list); an empty list means the
-/// loopback names when `listen` is a loopback address, else any host.
-fn parse_hosts(hosts: &[String], listen: &str) -> Result<Vec<String>, Error> {
-    if hosts.iter().any(|h| h == "*") {
-        return Ok(Vec::new());
-    }
-    if hosts.is_empty() {
-        let loopback = listen
-            .parse::<std::net::SocketAddr>()
-            .map(|a| a.ip().is_loopback())
-            .unwrap_or_else(|_| listen.starts_with("localhost:"));
-        let defaults = if loopback { &LOOPBACK_HOSTS[..] } else { &[] };
-        return Ok(defaults.iter().map(|h| h.to_string()).collect());
-    }
-    for host in hosts {
-        let ok = !host.is_empty()
-            && host
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-._:[]".contains(&b));
-        if !ok {
-            return Err(Error::Config(format!(
-                "server.allowed_hosts: {host:?} is not a host name, an IP address or \"*\""
-            )));
-        }
-    }
-    Ok(hosts.iter().map(|h| h.to_ascii_lowercase()).collect())
-}
-
-/// `trusted_origins`: each exactly `scheme://host[:port]`, as a browser's `Origin` says it.
-fn parse_origins(origins: &[String]) -> Result<Vec<String>, Error> {
-    for origin in origins {
-        let authority = origin
-            .strip_prefix("http://")
-            .or_else(|| origin.strip_prefix("https://"));
-        let ok = authority.is_some_and(|a| {
-            !a.is_empty()
-                && a.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"-._:[]".contains(&b))
-        });
-        if !ok {
-            return Err(Error::Config(format!(
-                "server.trusted_origins: {origin:?} must be http(s)://host[:port], with no path"
-            )));
-        }
-    }
-    Ok(origins.iter().map(|o| o.to_ascii_lowercase()).collect())
-}
-
 fn parse_bucket(bucket: &str) -> Result<String, Error> {
     let ok = !bucket.is_empty()
         && bucket.len() <= 100
@@ -394,7 +228,7 @@ mod tests {
 
     #[test]
     fn the_shipped_file_is_valid_and_overrides_win() {
-        let text = include_str!("../phonebook.toml");
+        let text = include_str!("../../phonebook.toml");
         let over = Overrides {
             mode: Some("production".into()),
             threads: Some(4),
@@ -409,7 +243,7 @@ mod tests {
 
     #[test]
     fn the_shipped_file_spells_out_the_defaults_key_for_key() {
-        let shipped = include_str!("../phonebook.toml");
+        let shipped = include_str!("../../phonebook.toml");
         let none = Overrides::default();
         let empty = from_toml("", &none).unwrap();
         assert_eq!(from_toml(shipped, &none).unwrap(), empty);
