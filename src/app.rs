@@ -112,6 +112,9 @@ impl App {
             self.count_failure(cache.forget(name));
         }
         self.deletes.fetch_add(1, Ordering::SeqCst);
+        if let Err(Error::StoreFull(_)) = existed {
+            self.metrics.store_full();
+        }
         match existed? {
             true => Ok(()),
             false => Err(Error::NotFound),

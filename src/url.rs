@@ -1,5 +1,5 @@
-//! Percent-encoding for URLs, in one place: the pages' links, the routes' redirects and the
-//! Riak HTTP client's paths all encode a name the same way (RFC 3986's unreserved characters
+//! Percent-encoding for URLs, in one place: the pages' links and the Riak HTTP client's
+//! paths all encode a name the same way (RFC 3986's unreserved characters
 //! stay as they are, every other byte is escaped), so a name round-trips through all of them.
 //! And the `host[:port],...` list that the Riak and memcached URLs share, and the hosts and
 //! origins that `[server]` lets in.

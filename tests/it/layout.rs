@@ -177,7 +177,7 @@ fn modules(dir: &Path) -> BTreeMap<String, String> {
                 parts.pop();
             }
             let text = std::fs::read_to_string(&path).unwrap();
-            let text = text.split("#[cfg(test)]").next().unwrap().to_string();
+            let text = text.split("#[cfg(test)]\nmod ").next().unwrap().to_string();
             out.insert(parts.join("::"), text);
         }
     }

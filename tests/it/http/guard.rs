@@ -233,6 +233,9 @@ fn login_for_reads_too_and_a_bad_file_stops_start_up() {
     let store = embedded_arg(&dir);
     let svc = Service::start(&["--config", config.to_str().unwrap(), "--store", &store]);
     assert_eq!(get(&svc.url("/contacts")).status, 401);
+    assert_eq!(get(&svc.url("/metrics")).status, 401);
+    // A load balancer's health check has no login: /healthz stays open.
+    assert_eq!(get(&svc.url("/healthz")).status, 200);
     let out = Command::new("curl")
         .args([
             "-s",

@@ -4,6 +4,7 @@
 
 use crate::support::riak::{capture_settings, captures};
 use phonebook::contact::Contact;
+use phonebook::error::Error;
 use phonebook::store::riak::{Api, Riak};
 use phonebook::store::Store;
 use serde_json::Value;
@@ -285,4 +286,42 @@ fn a_delete_reads_first_and_sends_the_captured_delete_with_the_vclock_it_read() 
     let state = replay.lock().unwrap();
     assert!(state.mismatches.is_empty(), "{:#?}", state.mismatches);
     assert!(state.steps.is_empty(), "{} steps left", state.steps.len());
+}
+
+#[test]
+fn a_delete_answered_by_a_starting_node_is_not_taken_for_done() {
+    let all = captures("http.json");
+    let (get_req, found) = captured(&all, "get_found");
+    let (delete_req, _) = captured(&all, "delete");
+    // While it starts, a node's web server answers every path with an HTML 404 (startup.json):
+    // it deleted nothing, unlike Riak's own text/plain 404 for a key already gone.
+    let startup = captures("startup.json");
+    let starting = startup["exchanges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["what"] == "http_get")
+        .unwrap()["response"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(starting.starts_with("HTTP/1.1 404"), "{starting}");
+    let script = vec![
+        step(&parts(&get_req).0, vec![], "", &found),
+        step(
+            &parts(&delete_req).0,
+            vec![("X-Riak-Vclock", vclock_of(&found))],
+            "",
+            &starting,
+        ),
+    ];
+    let (addr, replay) = replay_server(script);
+    let store = Riak::open(Api::Http, &[addr], &capture_settings());
+    let answer = store.delete("John Doe");
+    assert!(
+        matches!(answer, Err(Error::StoreUnavailable(_))),
+        "{answer:?}"
+    );
+    let state = replay.lock().unwrap();
+    assert!(state.mismatches.is_empty(), "{:#?}", state.mismatches);
 }

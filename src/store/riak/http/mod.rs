@@ -194,8 +194,19 @@ impl Link for HttpNode {
         }
         let mut resp = req.call().map_err(|e| self.down(e))?;
         match resp.status().as_u16() {
-            // 404: gone already (another client's delete came first): the same outcome.
-            204 | 404 => self.body(&mut resp).map(drop),
+            204 => self.body(&mut resp).map(drop),
+            // Riak's own 404: gone already (another client's delete came first), the same
+            // outcome. A starting node's web server answers 404 too, as HTML: not a delete.
+            404 => {
+                let content_type = header(resp.headers(), "content-type").unwrap_or_default();
+                let deleted = header(resp.headers(), "x-riak-deleted").is_some();
+                let body = self.body(&mut resp)?;
+                if errors::is_not_found(&content_type, &body, deleted) {
+                    return Ok(());
+                }
+                let text = String::from_utf8_lossy(&body);
+                Err(errors::http_error(&self.addr, 404, &content_type, &text))
+            }
             _ => Err(self.riak_error(resp)),
         }
     }
