@@ -247,8 +247,8 @@ impl Node {
         }
     }
 
-    /// Reads a key from the node if it is down and its backoff has passed; true when the node
-    /// came back.
+    /// Reads a key from the node if it is down and its backoff has passed; true when it
+    /// answered (the caller then marks it up).
     fn probe_if_due(&self, bucket: &str, read: Read) -> bool {
         if self.up.load(Ordering::Relaxed) || Instant::now() < self.state.lock().unwrap().next_probe
         {
@@ -257,12 +257,7 @@ impl Node {
         let result = self.link.probe(bucket, read);
         let mut state = self.state.lock().unwrap();
         match result {
-            Ok(()) => {
-                let down_for = state.down_since.take().map(|t| t.elapsed());
-                log::info!("riak node {} serves again (down {down_for:?})", self.addr);
-                self.up.store(true, Ordering::SeqCst);
-                true
-            }
+            Ok(()) => true,
             Err(Fail::Down(msg) | Fail::Unavailable(msg) | Fail::Riak(msg) | Fail::Busy(msg)) => {
                 state.last_error = Some(msg);
                 state.backoff = (state.backoff * 2).min(MAX_BACKOFF);
@@ -270,6 +265,14 @@ impl Node {
                 false
             }
         }
+    }
+
+    /// Takes requests again, after a probe passed.
+    fn mark_up(&self) {
+        let down_for = self.state.lock().unwrap().down_since.take();
+        let down_for = down_for.map(|t| t.elapsed());
+        log::info!("riak node {} serves again (down {down_for:?})", self.addr);
+        self.up.store(true, Ordering::SeqCst);
     }
 
     fn detail(&self) -> serde_json::Value {
@@ -294,9 +297,12 @@ fn probe_loop(shared: Weak<Shared>) {
         };
         for node in &shared.nodes {
             // A node that comes back may come back with other bucket properties.
+            // Read before the node takes requests again, so that no write goes out by
+            // properties it may have changed. Failing, they stay as they were; the next
+            // comeback reads again.
             if node.probe_if_due(&shared.bucket, shared.probe) {
-                // Failing, the properties stay as they were; the next comeback reads again.
                 let _ = shared.read_props(node.link.as_ref());
+                node.mark_up();
             }
         }
     }
