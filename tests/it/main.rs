@@ -1,5 +1,5 @@
-//! The integration tests: one test binary, one module per area, grouped in folders by the part
-//! of the service they check. Each module's own `//!` says what it covers.
+//! The integration tests: one test binary; modules grouped in folders by the part of the service
+//! they check, plus a few top-level ones. Each module's own `//!` says what it covers.
 
 // The service end to end on its embedded store: pages, JSON API, errors, modes, start-up.
 mod core;
