@@ -40,6 +40,21 @@ impl Default for Quorums {
     }
 }
 
+impl Quorums {
+    /// The policy before quorum tries: one try with Riak's defaults and no Riak timeout,
+    /// retried on other nodes (`second_try = false`, nothing sent).
+    pub fn previous() -> Quorums {
+        Quorums {
+            r: Quorum::Default,
+            w: Quorum::Default,
+            dw: Quorum::Default,
+            riak_timeout: None,
+            second_try: false,
+            ..Quorums::default()
+        }
+    }
+}
+
 impl Riak {
     /// The read of the first try: the configured quorum, strict or not as `store.notfound_ok`.
     pub(super) fn first_read(&self, head: bool) -> Read {

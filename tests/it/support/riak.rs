@@ -4,7 +4,7 @@
 use crate::support::{temp_dir, Service};
 use phonebook::contact::Contact;
 use phonebook::store::riak::wire::read_frame;
-use phonebook::store::riak::{Api, Quorum, Quorums, Riak, Settings, WriteMode};
+use phonebook::store::riak::{Api, Quorums, Riak, Settings, WriteMode};
 use phonebook::store::Store;
 use riak_standin::{Standin, StandinOptions};
 use serde_json::Value;
@@ -39,14 +39,7 @@ pub fn capture_settings() -> Settings {
 /// The quorum settings that send nothing (Riak's defaults, its 60 s timeout) in one try: the
 /// policy before quorum tries.
 pub fn riak_defaults() -> Quorums {
-    Quorums {
-        r: Quorum::Default,
-        w: Quorum::Default,
-        dw: Quorum::Default,
-        riak_timeout: None,
-        second_try: false,
-        ..Quorums::default()
-    }
+    Quorums::previous()
 }
 
 pub fn hex(text: &str) -> Vec<u8> {

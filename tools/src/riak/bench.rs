@@ -11,7 +11,7 @@
 use super::bench_options::{parse, Options};
 use crate::error::Result;
 use phonebook::contact::Contact;
-use phonebook::store::riak::{Api, Quorum, Quorums, Riak, Settings, WriteMode};
+use phonebook::store::riak::{Api, Quorums, Riak, Settings, WriteMode};
 use phonebook::store::Store;
 use riak_standin::{Profile, RingOptions, Standin, StandinCluster, StandinOptions};
 use std::time::{Duration, Instant};
@@ -134,24 +134,12 @@ fn standins(options: &Options) -> Result<Vec<Standin>> {
     Ok(nodes)
 }
 
-/// The previous policy: one try with Riak's defaults and no Riak timeout.
-fn previous() -> Quorums {
-    Quorums {
-        r: Quorum::Default,
-        w: Quorum::Default,
-        dw: Quorum::Default,
-        riak_timeout: None,
-        second_try: false,
-        ..Quorums::default()
-    }
-}
-
 /// Every phase for one API, number of clients and policy, with the blind/read-first ratio.
 fn round(options: &Options, api: Api, nodes: &[String], clients: usize, tries: bool) {
     let quorums = if tries {
         Quorums::default()
     } else {
-        previous()
+        Quorums::previous()
     };
     let store = |write, notfound_ok| {
         let settings = Settings {
